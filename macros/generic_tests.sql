@@ -1,0 +1,67 @@
+{# Rows of the model where the expression is false; with in_this_run, only this run's partitions
+   (so a partition is gated on its own rows and the test's cost does not grow with the table). #}
+{% test expression_is_true(model, expression, in_this_run=false, column_name=none) %}
+    select *
+    from {{ model }}
+    where not ({{ expression }})
+    {%- if in_this_run %} and {{ partition_predicate() }}{% endif %}
+{% endtest %}
+
+
+{# Groups of rows repeating the same values of `columns`: duplicates. #}
+{% test unique_combination(model, columns, in_this_run=false) %}
+    select {{ columns | join(', ') }}, count(*) as copies
+    from {{ model }}
+    {%- if in_this_run %} where {{ partition_predicate() }}{% endif %}
+    group by {{ columns | join(', ') }}
+    having count(*) > 1
+{% endtest %}
+
+
+{# Rows whose partition_date is not one of this run's partitions: a staged row from the wrong file. #}
+{% test is_partition_of_this_run(model, column_name) %}
+    select *
+    from {{ model }}
+    where not ({{ partition_predicate(column_name) }})
+{% endtest %}
+
+
+{# Rows of this run whose partition_date differs from the date in the name of the file they came from. #}
+{% test loaded_from_own_file(model, column_name, in_this_run=true) %}
+    select *
+    from {{ model }}
+    where {{ column_name }} <> {{ partition_date_of_file('source_file') }}
+    {%- if in_this_run %} and {{ partition_predicate(column_name) }}{% endif %}
+{% endtest %}
+
+
+{# Partitions of this run whose row count in the model differs from the compared model's:
+   nothing lost or doubled on the way. count_column: the model holds counts, not rows. #}
+{% test rows_match(model, compare_model, count_column=none) %}
+    with expected as (
+        select partition_date, count(*) as row_count
+        from {{ compare_model }}
+        where {{ partition_predicate() }}
+        group by partition_date
+    ),
+
+    actual as (
+        select partition_date, {{ 'sum(' ~ count_column ~ ')' if count_column else 'count(*)' }} as row_count
+        from {{ model }}
+        where {{ partition_predicate() }}
+        group by partition_date
+    )
+
+    select *
+    from expected
+    full outer join actual using (partition_date)
+    where coalesce(expected.row_count, 0) <> coalesce(actual.row_count, 0)
+{% endtest %}
+
+
+{# Files in the source directory whose names are not YYYY-MM-DD.csv: they would never be loaded. #}
+{% test file_name_is_partition_date(model, column_name) %}
+    select distinct {{ column_name }}
+    from {{ model }}
+    where not regexp_matches({{ column_name }}, '(^|/)[0-9]{4}-[0-9]{2}-[0-9]{2}\.csv$')
+{% endtest %}

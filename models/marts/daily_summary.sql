@@ -1,0 +1,54 @@
+-- One row per partition: the day's quotes summed up, with the exchange calendar.
+-- An empty day keeps its row, with a quote count of zero.
+with
+
+partitions as (
+    {{ partition_spine() }}
+),
+
+quotes as (
+    select * from {{ ref('raw_partition_data') }}
+    where {{ partition_predicate() }}
+),
+
+holidays as (
+    select * from {{ ref('nyse_holidays') }}
+),
+
+per_partition as (
+    select
+        partition_date,
+        count(*) as quote_count,
+        min(quote_date) as first_quote_date,
+        max(quote_date) as last_quote_date,
+        min(low_price) as low_price,
+        max(high_price) as high_price,
+        sum(volume) as total_volume,
+        -- widened: price times volume overflows 18 digits
+        sum(cast(close_price as decimal(38, 4)) * volume) / nullif(sum(volume), 0) as volume_weighted_close
+    from quotes
+    group by partition_date
+),
+
+final as (
+    select
+        partitions.partition_date,
+        coalesce(per_partition.quote_count, 0) as quote_count,
+        per_partition.first_quote_date,
+        per_partition.last_quote_date,
+        per_partition.low_price,
+        per_partition.high_price,
+        coalesce(per_partition.total_volume, 0) as total_volume,
+        per_partition.volume_weighted_close,
+        holidays.holiday_name,
+        -- the exchange is shut on weekends and its holidays
+        (
+            extract(dow from partitions.partition_date) not in (0, 6)
+            and holidays.holiday_date is null
+        ) as is_trading_day
+    from partitions
+    left join per_partition on partitions.partition_date = per_partition.partition_date
+    left join holidays on partitions.partition_date = holidays.holiday_date
+)
+
+select * from final

@@ -1,0 +1,1 @@
+"""A thin runner over a partitioned dbt project: backfills, per-partition ledger, status."""

@@ -1,0 +1,120 @@
+"""Reading dbt's run_results.json into small typed records."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from runner.partitions import parse_partition_date
+
+# Every status dbt writes, by what it means for the partition.
+GOOD_STATUSES = {"success", "pass", "warn", "no-op"}
+BAD_STATUSES = {"error", "fail", "runtime error", "skipped", "partial success"}
+
+
+class ArtifactError(Exception):
+    """A run_results.json that cannot be read or names no partition."""
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    unique_id: str
+    resource_type: str
+    status: str
+    message: str | None
+    failures: int | None
+    execution_time: float
+    started_at: datetime | None
+    completed_at: datetime | None
+    relation_name: str | None
+    compiled_code: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in GOOD_STATUSES
+
+
+@dataclass(frozen=True)
+class RunResults:
+    invocation_id: str
+    command: str
+    partition_dates: list[date]
+    generated_at: datetime
+    nodes: list[NodeResult]
+
+    @property
+    def ok(self) -> bool:
+        return all(node.ok for node in self.nodes)
+
+    def counts(self) -> dict[str, int]:
+        """How many nodes ended in each status."""
+        found: dict[str, int] = {}
+        for node in self.nodes:
+            found[node.status] = found.get(node.status, 0) + 1
+        return found
+
+
+def one_line(message: str | None) -> str | None:
+    """dbt and DuckDB messages span lines; keep what names the problem, on one line."""
+    if not message:
+        return message
+    kept = []
+    for line in message.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("LINE ", "^", "compiled code at", ">")) or set(line) <= {"^", " "}:
+            continue
+        if line.startswith("Possible fixes"):
+            break
+        kept.append(line)
+    file_line = re.search(r"^\s*file = (.+)$", message, re.MULTILINE)
+    if file_line and not any(file_line.group(1) in line for line in kept):
+        kept.append(f"file {file_line.group(1).strip()}")
+    return " | ".join(kept)
+
+
+def _timestamp(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None) if text else None
+
+
+def _node(raw: dict) -> NodeResult:
+    timing = {step["name"]: step for step in raw.get("timing") or []}
+    first = timing.get("compile") or timing.get("execute") or {}
+    last = timing.get("execute") or first
+    return NodeResult(
+        unique_id=raw["unique_id"],
+        resource_type=raw["unique_id"].split(".", 1)[0],
+        status=raw["status"],
+        message=one_line(raw.get("message")),
+        failures=raw.get("failures"),
+        execution_time=float(raw.get("execution_time") or 0.0),
+        started_at=_timestamp(first.get("started_at")),
+        completed_at=_timestamp(last.get("completed_at")),
+        relation_name=raw.get("relation_name"),
+        compiled_code=raw.get("compiled_code"),
+    )
+
+
+def partition_dates_of(dbt_vars: dict) -> list[date]:
+    """The partitions an invocation loaded, from its --vars (partition_date or partition_dates)."""
+    values = dbt_vars.get("partition_dates") or ([dbt_vars["partition_date"]] if dbt_vars.get("partition_date") else [])
+    return sorted({parse_partition_date(str(value)) for value in values})
+
+
+def read_run_results(path: Path) -> RunResults:
+    try:
+        raw = json.loads(Path(path).read_text())
+        metadata, args = raw["metadata"], raw.get("args") or {}
+        return RunResults(
+            invocation_id=metadata["invocation_id"],
+            command=args.get("which", "unknown"),
+            partition_dates=partition_dates_of(args.get("vars") or {}),
+            generated_at=_timestamp(metadata["generated_at"]),
+            nodes=[_node(result) for result in raw["results"]],
+        )
+    except FileNotFoundError:
+        raise ArtifactError(f"{path}: no such file") from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise ArtifactError(f"{path}: not a dbt run_results.json ({error})") from None

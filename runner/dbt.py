@@ -1,0 +1,124 @@
+"""Invoking dbt in this process, parsing the project once and reusing it for every partition."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from runner.project import PARTITIONED_SELECTOR, Project
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One dbt invocation: its own artifacts folder, and the error if dbt stopped before writing results."""
+
+    target_path: Path
+    error: str | None
+
+    @property
+    def run_results(self) -> Path:
+        return self.target_path / "run_results.json"
+
+    @property
+    def log_file(self) -> Path:
+        return self.target_path / "dbt.log"
+
+
+class Dbt:
+    """dbt for one project. Not thread-safe (neither is dbt): one invocation at a time."""
+
+    def __init__(self, project: Project):
+        self.project = project
+        self._manifest = None
+        # The profile reads the warehouse path from the environment.
+        os.environ["WAREHOUSE_PATH"] = str(project.warehouse_path)
+
+    def _common_args(self) -> list[str]:
+        args = ["--project-dir", str(self.project.project_dir), "--profiles-dir", str(self.project.project_dir)]
+        if self.project.target:
+            args += ["--target", self.project.target]
+        return args
+
+    def _vars(self, **partition_vars) -> str:
+        # source_dir is read at parse time (the source's location) and at run time (the files).
+        return json.dumps({"source_dir": str(self.project.source_dir), **partition_vars})
+
+    def _invoke(self, command: list[str], manifest=None, folder: str | None = None) -> tuple[Invocation, object]:
+        from dbt.cli.main import dbtRunner  # dbt takes a second to import; only pay it when running
+
+        target_path = self.project.artifacts_dir / (folder or uuid.uuid4().hex)
+        target_path.mkdir(parents=True, exist_ok=True)
+        args = [
+            *command, *self._common_args(),
+            "--target-path", str(target_path), "--log-path", str(target_path),
+            "--log-level", "none", "--log-level-file", "info",
+        ]
+        result = dbtRunner(manifest=manifest).invoke(args)
+        error = None
+        if result.exception is not None:
+            error = " ".join(str(result.exception).split())
+        elif not (target_path / "run_results.json").exists() and command[0] in ("build", "seed"):
+            error = "dbt stopped before writing run_results.json"
+        return Invocation(target_path, error), result.result
+
+    def parse(self) -> Invocation:
+        # A fixed folder keeps partial_parse.msgpack, so the next runner parses only what changed.
+        invocation, manifest = self._invoke(["parse", "--vars", self._vars()], folder="parse")
+        if invocation.error is None:
+            self._manifest = manifest
+        return invocation
+
+    def seed(self) -> Invocation:
+        return self._invoke(["seed", "--vars", self._vars()], self._manifest)[0]
+
+    def build_partitions(self, dates: list[date]) -> Invocation:
+        """Build the partitioned models and their tests for these partitions, in one invocation."""
+        if self._manifest is None:
+            parsed = self.parse()
+            if parsed.error:
+                return parsed
+        days = [day.isoformat() for day in dates]
+        partition_vars = {"partition_date": days[0]} if len(days) == 1 else {"partition_dates": days}
+        # Unit tests do not depend on the data: `make test` runs them, not every partition.
+        command = ["build", "--select", PARTITIONED_SELECTOR, "--exclude-resource-type", "unit_test",
+                   "--vars", self._vars(**partition_vars)]
+        return self._invoke(command, self._manifest)[0]
+
+    def count_rows(self, models: list[str], dates: list[date]) -> dict[tuple[str, date], int]:
+        """Rows per model and partition, counted from the data (dbt-duckdb reports no row counts).
+        Through dbt, so it works on whichever engine the target is."""
+        days = ", ".join(f"date '{day.isoformat()}'" for day in dates)
+        inline = " union all ".join(
+            f"select '{model}' as model, partition_date, count(*) as row_count from {{{{ ref('{model}') }}}}"
+            f" where partition_date in ({days}) group by partition_date"
+            for model in models
+        )
+        invocation, result = self._invoke(
+            ["show", "--inline", inline, "--limit", "-1", "--vars", self._vars()], self._manifest, folder="show"
+        )
+        if invocation.error or not result:
+            return {}
+        counted = {(row[0], _as_date(row[1])): int(row[2]) for row in result.results[0].agate_table.rows}
+        # A partition with no rows has no group: it counts zero.
+        return {(model, day): counted.get((model, day), 0) for model in models for day in dates}
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) and not hasattr(value, "hour") else date.fromisoformat(str(value)[:10])
+
+
+def release_warehouse() -> None:
+    """Let go of the warehouse file. dbt-duckdb keeps its database open between in-process
+    invocations (keep_open), which holds DuckDB's file lock until the process ends."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # another adapter: nothing held by this process
+        return
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            DuckDBConnectionManager._ENV.close()
+            DuckDBConnectionManager._ENV = None

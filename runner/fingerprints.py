@@ -1,0 +1,31 @@
+"""Fingerprints: of a source file's bytes (stale data) and of a model's compiled SQL (stale code)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# A chunk lists several partitions where a single run lists one; collapse the repeats.
+REPEATED_DAY = re.compile(r"(\(?date 'D'\)?)(\s*,\s*\1)+")
+REPEATED_FILE = re.compile(r"('[^']*D\.csv')(\s*,\s*'[^']*D\.csv')+")
+
+
+def file_fingerprint(path: Path) -> str | None:
+    """SHA-256 of the file's bytes, or None when there is no file."""
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+
+
+def code_fingerprint(compiled_code: str | None, source_dir: str) -> str | None:
+    """SHA-256 of compiled SQL with the partition dates and file locations taken out, so it
+    changes when the code does and not from one partition or chunk to the next."""
+    if not compiled_code:
+        return None
+    text = DATE.sub("D", compiled_code.replace(source_dir, "<source_dir>"))
+    text = REPEATED_FILE.sub(r"\1", REPEATED_DAY.sub(r"\1", text))
+    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()

@@ -1,0 +1,92 @@
+"""The state of each partition, from the ledger and the files as they are now."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from itertools import groupby
+
+from runner.artifacts import BAD_STATUSES
+from runner.ledger import PartitionRun
+
+STATES = ("materialized", "failed", "stale", "missing")
+
+
+@dataclass(frozen=True)
+class PartitionStatus:
+    partition_date: date
+    state: str
+    rows: int | None = None
+    invocation_id: str | None = None
+    last_run_at: datetime | None = None
+    duration: float | None = None
+    message: str | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "partition_date": self.partition_date.isoformat(),
+            "state": self.state,
+            "rows": self.rows,
+            "invocation_id": self.invocation_id,
+            "last_run_at": self.last_run_at.isoformat(timespec="seconds") + "Z" if self.last_run_at else None,
+            "duration_seconds": round(self.duration, 3) if self.duration is not None else None,
+            "message": self.message,
+        }
+
+
+def node_name(unique_id: str) -> str:
+    return unique_id.rsplit(".", 1)[-1]
+
+
+def failure_message(runs: list[PartitionRun]) -> str | None:
+    """The first thing that went wrong, named by its node; skips only when nothing else failed."""
+    bad = [run for run in runs if run.status in BAD_STATUSES]
+    first = next((run for run in bad if run.status != "skipped"), bad[0] if bad else None)
+    if first is None:
+        return None
+    return f"{node_name(first.unique_id)}: {first.message or first.status}"
+
+
+def latest_invocation(runs: list[PartitionRun]) -> list[PartitionRun]:
+    """The rows of the last invocation that touched the partition."""
+    last = max(runs, key=lambda run: run.recorded_at)
+    return [run for run in runs if run.invocation_id == last.invocation_id]
+
+
+def partition_status(
+    day: date, runs: list[PartitionRun], fingerprint_now: str | None, primary_model: str
+) -> PartitionStatus:
+    if not runs:
+        return PartitionStatus(day, "missing", message="never loaded")
+    latest = latest_invocation(runs)
+    primary = next((run for run in latest if node_name(run.unique_id) == primary_model), None)
+    common = dict(
+        rows=primary.rows_loaded if primary else None,
+        invocation_id=latest[0].invocation_id,
+        last_run_at=max(run.completed_at or run.recorded_at for run in latest),
+        duration=sum(run.execution_time or 0.0 for run in latest),
+    )
+    failure = failure_message(latest)
+    if failure:
+        return PartitionStatus(day, "failed", message=failure, **common)
+    recorded = next((run.source_fingerprint for run in latest if run.source_fingerprint), None)
+    if fingerprint_now is None:
+        return PartitionStatus(day, "stale", message="source file is gone since it was loaded", **common)
+    if recorded != fingerprint_now:
+        return PartitionStatus(day, "stale", message="source file changed since it was loaded", **common)
+    return PartitionStatus(day, "materialized", message="OK", **common)
+
+
+def partition_statuses(
+    dates: list[date],
+    runs: list[PartitionRun],
+    fingerprints_now: dict[date, str | None],
+    primary_model: str,
+    model: str | None = None,
+) -> list[PartitionStatus]:
+    """One status per date; with `model`, only that model's own node counts."""
+    if model:
+        runs = [run for run in runs if node_name(run.unique_id) == model and run.resource_type == "model"]
+        primary_model = model
+    by_day = {day: list(group) for day, group in groupby(sorted(runs, key=lambda r: r.partition_date), key=lambda r: r.partition_date)}
+    return [partition_status(day, by_day.get(day, []), fingerprints_now.get(day), primary_model) for day in dates]

@@ -1,0 +1,78 @@
+"""Fixtures: a copy of the dbt project in a temporary folder, with its own daily files and warehouse."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from runner.cli import cli
+from runner.dbt import Dbt
+from runner.project import load_project
+from runner.sample_data import write_days
+
+REPO = Path(__file__).resolve().parent.parent
+PROJECT_FILES = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "data-tests"]
+FIRST_DAY = date(2018, 1, 1)
+
+
+@pytest.fixture(scope="session")
+def template_project(tmp_path_factory) -> Path:
+    """The project copied once, with five sample days, parsed once so each test starts warm."""
+    root = tmp_path_factory.mktemp("template") / "project"
+    root.mkdir()
+    for name in PROJECT_FILES:
+        source = REPO / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, root / name)
+    write_days(root / "data" / "source", FIRST_DAY, days=5, rows=20)
+    # Parse once: each copy starts from this partial parse instead of parsing from scratch.
+    dbt = Dbt(load_project(str(root)))
+    assert dbt.parse().error is None
+    return root
+
+
+class Project:
+    """A project in a temporary folder, and helpers to drive the runner and read the warehouse."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.source_dir = root / "data" / "source"
+        self.warehouse = root / "data" / "warehouse.duckdb"
+        self.ledger = root / "data" / "warehouse.ledger.duckdb"
+
+    def runner(self, *args: str, catch: bool = True):
+        result = CliRunner().invoke(cli, ["--project-dir", str(self.root), *args], catch_exceptions=catch)
+        return result
+
+    def status(self, *args: str) -> dict[str, dict]:
+        result = self.runner("status", "--json", *args)
+        assert result.exit_code == 0, result.output
+        return {entry["partition_date"]: entry for entry in json.loads(result.output)}
+
+    def file(self, day: str) -> Path:
+        return self.source_dir / f"{day}.csv"
+
+    def query(self, sql: str, params=()) -> list[tuple]:
+        with duckdb.connect(str(self.warehouse), read_only=True) as connection:
+            return connection.execute(sql, params).fetchall()
+
+    def rows(self, day: str) -> list[tuple]:
+        """A partition's rows in raw_partition_data, in a stable order."""
+        return self.query(
+            "select * exclude (source_file) from raw_partition_data where partition_date = ? order by all", [day]
+        )
+
+
+@pytest.fixture
+def project(template_project, tmp_path, monkeypatch) -> Project:
+    root = tmp_path / "project"
+    shutil.copytree(template_project, root)
+    for name in ("WAREHOUSE_PATH", "LEDGER_PATH", "DBT_TARGET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(root)
+    return Project(root)

@@ -1,0 +1,102 @@
+"""Loading partitions end to end: real dbt, real DuckDB, files in a temporary folder."""
+
+from __future__ import annotations
+
+HEADER = "date,share_price,amount,spend,shift,spread\n"
+
+
+def test_run_loads_exactly_one_partition(project):
+    result = project.runner("run", "2018-01-02")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("2018-01-02  loaded  20 rows")
+    assert project.query("select distinct partition_date::varchar from raw_partition_data") == [("2018-01-02",)]
+    assert project.query("select quote_count from daily_summary where partition_date = '2018-01-02'") == [(20,)]
+
+
+def test_rerun_is_idempotent(project):
+    assert project.runner("run", "2018-01-02").exit_code == 0
+    first = project.rows("2018-01-02")
+    assert project.runner("run", "2018-01-02").exit_code == 0
+    assert project.rows("2018-01-02") == first
+    assert len(first) == 20
+
+
+def test_backfill_loads_the_range_in_order(project):
+    result = project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-03")
+    assert result.exit_code == 0, result.output
+    assert [line[:10] for line in result.output.splitlines()[:3]] == ["2018-01-01", "2018-01-02", "2018-01-03"]
+    assert project.query(
+        "select partition_date::varchar, count(*) from raw_partition_data group by 1 order by 1"
+    ) == [("2018-01-01", 20), ("2018-01-02", 20), ("2018-01-03", 20)]
+
+
+def test_changed_file_replaces_the_day(project):
+    assert project.runner("run", "2018-01-02").exit_code == 0
+    project.file("2018-01-02").write_text(HEADER + "2018-01-02,10.0000,500.0000,9.5000,10.5000,9.0000\n")
+    assert project.runner("run", "2018-01-02").exit_code == 0
+    assert project.query("select close_price::varchar, volume::varchar from raw_partition_data") == [
+        ("10.0000", "500.0000")
+    ]
+
+
+def test_shrunk_file_leaves_no_stale_rows(project):
+    assert project.runner("run", "2018-01-02").exit_code == 0
+    lines = project.file("2018-01-02").read_text().splitlines()
+    project.file("2018-01-02").write_text("\n".join(lines[:4]) + "\n")
+    assert project.runner("run", "2018-01-02").exit_code == 0
+    assert len(project.rows("2018-01-02")) == 3
+
+
+def test_empty_file_leaves_no_stale_rows(project):
+    assert project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-02").exit_code == 0
+    project.file("2018-01-02").write_text(HEADER)
+    result = project.runner("run", "2018-01-02")
+    assert result.exit_code == 0, result.output
+    assert project.rows("2018-01-02") == []
+    assert len(project.rows("2018-01-01")) == 20
+    assert project.query("select quote_count from daily_summary where partition_date = '2018-01-02'") == [(0,)]
+    assert project.status()["2018-01-02"]["rows"] == 0
+
+
+def test_rows_dated_before_their_file_stay_in_the_files_partition(project):
+    project.file("2018-01-03").write_text(
+        HEADER + "2018/01/01,10.0000,500.0000,9.5000,10.5000,9.0000\n2018-01-02,11.0000,1.0000,10.5000,11.5000,10.0000"
+    )
+    assert project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-03").exit_code == 0
+    assert project.runner("run", "2018-01-03").exit_code == 0
+    assert project.query(
+        "select partition_date::varchar, quote_date::varchar from raw_partition_data"
+        " where partition_date = '2018-01-03' order by 2"
+    ) == [("2018-01-03", "2018-01-01"), ("2018-01-03", "2018-01-02")]
+    assert len(project.rows("2018-01-01")) == 20
+
+
+def test_large_numbers_keep_full_precision(project):
+    project.file("2018-01-02").write_text(
+        '"date","share_price","amount","spend","shift","spread"\n'
+        "2018-01-02,1234.5678,33597290123.0001,1234.5600,1300.0000,1200.1234"
+    )
+    assert project.runner("run", "2018-01-02").exit_code == 0
+    assert project.query("select volume::varchar, low_price::varchar from raw_partition_data") == [
+        ("33597290123.0001", "1200.1234")
+    ]
+
+
+def test_backfill_equals_a_direct_duckdb_load_of_the_same_files(project):
+    assert project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-05").exit_code == 0
+    loaded = project.query(
+        "select partition_date, quote_date, open_price, high_price, low_price, close_price, volume"
+        " from raw_partition_data order by all"
+    )
+    oracle = f"""
+        select cast(regexp_extract(filename, '(\\d{{4}}-\\d{{2}}-\\d{{2}})\\.csv$', 1) as date),
+               coalesce(try_strptime(date, '%Y-%m-%d'), strptime(date, '%Y/%m/%d'))::date,
+               spend::decimal(18,4), shift::decimal(18,4), spread::decimal(18,4),
+               share_price::decimal(18,4), amount::decimal(18,4)
+        from read_csv('{project.source_dir}/*.csv', all_varchar = true, filename = true, header = true)
+        order by all
+    """
+    import duckdb
+
+    assert loaded == duckdb.sql(oracle).fetchall()
+    assert len(loaded) == 5 * 20

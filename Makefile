@@ -18,7 +18,7 @@ run: $(STAMP)
 test: lint dbt-test pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check runner tests
+	$(BIN)/ruff check --output-format concise runner tests
 	$(BIN)/sqlfluff lint models
 
 # The project's own dbt tests (unit tests, source tests, every data test) on one sample partition,
@@ -29,7 +29,7 @@ dbt-test: $(STAMP)
 		--target-path target/dbt-test --vars '{partition_date: 2018-01-22}'
 
 pytest: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --durations=10
 
 clean:
 	rm -rf target logs $(VENV)

@@ -7,7 +7,7 @@
         {{ exceptions.raise_compiler_error("Set either the var 'partition_date' or 'partition_dates', not both.") }}
     {%- endif -%}
     {%- if one is none and many is none -%}
-        {%- if flags.WHICH in ('run', 'build', 'retry') -%}
+        {%- if execute and flags.WHICH in ('run', 'build', 'retry') -%}
             {{ exceptions.raise_compiler_error(
                 "The var 'partition_date' is required to run the partitioned model '" ~ model.name ~ "'. "
                 ~ "Name the day to load, for example: dbt run --vars '{partition_date: 2018-01-22}'"

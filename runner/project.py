@@ -51,7 +51,7 @@ class Project:
             end_text = found.get("partitions_end_date")
             end = parse_partition_date(str(end_text)) if end_text else None
         except (KeyError, ValueError) as error:
-            raise ProjectError(f"dbt_project.yml vars: bad partitions_start_date/partitions_end_date: {error}")
+            raise ProjectError(f"dbt_project.yml vars: bad partitions_start_date/partitions_end_date: {error}") from None
         return DefinedPartitions(start, end)
 
 

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from runner.artifacts import RunResults
 from runner.fingerprints import code_fingerprint
 from runner.ledger import PartitionRun
+from runner.status import node_name
 
 INVOCATION_NODE = "invocation"
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def partition_runs(
@@ -28,7 +29,6 @@ def partition_runs(
     runs = []
     for day in results.partition_dates:
         for node in results.nodes:
-            model_name = node.unique_id.rsplit(".", 1)[-1]
             runs.append(PartitionRun(
                 partition_date=day,
                 invocation_id=results.invocation_id,
@@ -40,7 +40,7 @@ def partition_runs(
                 execution_time=node.execution_time,
                 started_at=node.started_at,
                 completed_at=node.completed_at,
-                rows_loaded=rows.get((model_name, day)) if node.resource_type == "model" and node.ok else None,
+                rows_loaded=rows.get((node_name(node.unique_id), day)) if node.resource_type == "model" and node.ok else None,
                 source_file=str(source_files[day]),
                 source_fingerprint=file_fingerprints.get(day),
                 code_fingerprint=code_fingerprint(node.compiled_code, source_dir) if node.resource_type == "model" else None,

@@ -35,7 +35,9 @@ class PartitionStatus:
 
 
 def node_name(unique_id: str) -> str:
-    return unique_id.rsplit(".", 1)[-1]
+    """model.pkg.NAME, test.pkg.NAME.hash, seed.pkg.NAME: the name people know."""
+    parts = unique_id.split(".")
+    return parts[2] if len(parts) > 2 else unique_id
 
 
 def failure_message(runs: list[PartitionRun]) -> str | None:

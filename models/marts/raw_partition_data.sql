@@ -4,6 +4,7 @@ with
 
 quotes as (
     select * from {{ ref('stg_daily_files__quotes') }}
+    where {{ partition_predicate() }}
 ),
 
 final as (

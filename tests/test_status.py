@@ -1,0 +1,113 @@
+"""runner status and the ledger: states, JSON, runs made by hand."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+DBT = str(Path(sys.executable).with_name("dbt"))
+
+
+def test_status_json_has_every_partition_with_its_state(project):
+    assert project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-02").exit_code == 0
+    project.file("2018-01-02").write_text(project.file("2018-01-02").read_text() + "\n")  # changed since loaded
+    project.file("2018-01-03").write_text("date,share_price,amount,spend,shift,spread\n2018-01-03,x,1,1,1,1\n")
+    assert project.runner("run", "2018-01-03").exit_code == 1
+
+    result = project.runner("status", "--start", "2017-12-31", "--end", "2018-01-03", "--json")
+
+    assert result.exit_code == 0
+    entries = json.loads(result.output)
+    assert [(e["partition_date"], e["state"]) for e in entries] == [
+        ("2017-12-31", "missing"), ("2018-01-01", "materialized"), ("2018-01-02", "stale"), ("2018-01-03", "failed"),
+    ]
+    assert {"partition_date", "state", "rows", "invocation_id", "message"} <= set(entries[0])
+    assert entries[1]["rows"] == 20 and len(entries[1]["invocation_id"]) == 36
+    assert entries[2]["message"] == "source file changed since it was loaded"
+    assert "unparseable number" in entries[3]["message"]
+    assert entries[0]["rows"] is None and entries[0]["invocation_id"] is None
+
+
+def test_status_table_is_readable(project):
+    assert project.runner("run", "2018-01-01").exit_code == 0
+    result = project.runner("status", "--start", "2018-01-01", "--end", "2018-01-02")
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["partition_date", "state", "rows", "last_run_at", "invocation_id", "message"]
+    assert lines[1].split()[:3] == ["2018-01-01", "materialized", "20"]
+    assert lines[2].split() == ["2018-01-02", "missing", "-", "-", "-", "never", "loaded"]
+    assert lines[3] == "1 materialized, 0 failed, 0 stale, 1 missing"
+
+
+def test_status_defaults_to_the_defined_range(project):
+    statuses = project.status()
+    assert min(statuses) == "2018-01-01" and max(statuses) == "2018-01-31" and len(statuses) == 31
+
+
+def test_ledger_records_every_node_per_partition(project):
+    assert project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-02").exit_code == 0
+    with duckdb.connect(str(project.ledger), read_only=True) as ledger:
+        rows = ledger.execute(
+            "select partition_date::varchar, resource_type, count(*), count(distinct invocation_id),"
+            " bool_and(status in ('success', 'pass')), max(rows_loaded), count(distinct source_fingerprint)"
+            " from partition_runs group by all order by all"
+        ).fetchall()
+        models = ledger.execute(
+            "select unique_id, rows_loaded, started_at <= completed_at, execution_time > 0, length(code_fingerprint)"
+            " from partition_runs where resource_type = 'model' and partition_date = '2018-01-01' order by 1"
+        ).fetchall()
+    assert [row[:2] for row in rows] == [("2018-01-01", "model"), ("2018-01-01", "test"), ("2018-01-02", "model"), ("2018-01-02", "test")]
+    assert all(row[3] == 1 and row[4] and row[6] == 1 for row in rows)
+    assert models == [
+        ("model.daily_loads.daily_summary", 1, True, True, 64),
+        ("model.daily_loads.raw_partition_data", 20, True, True, 64),
+        ("model.daily_loads.stg_daily_files__quotes", 20, True, True, 64),
+    ]
+
+
+def test_a_dbt_run_made_by_hand_shows_in_status(project):
+    assert project.runner("run", "2018-01-01").exit_code == 0  # seeds loaded, as a user would have
+    hand = subprocess.run(
+        [DBT, "run", "--profiles-dir", ".", "--vars", "{partition_date: 2018-01-03}"],
+        cwd=project.root, capture_output=True, text=True,
+    )
+    assert hand.returncode == 0, hand.stdout
+    invocation_id = json.loads((project.root / "target" / "run_results.json").read_text())["metadata"]["invocation_id"]
+
+    status = project.status("--start", "2018-01-03", "--end", "2018-01-03")["2018-01-03"]
+
+    assert status["state"] == "materialized"
+    assert status["invocation_id"] == invocation_id
+    assert status["rows"] == 20
+    # Picked up once: a second status does not record it again.
+    assert project.runner("record").output.startswith("already recorded")
+
+
+def test_record_reads_a_saved_run_results(project, tmp_path):
+    assert project.runner("run", "2018-01-01").exit_code == 0
+    hand = subprocess.run(
+        [DBT, "build", "--profiles-dir", ".", "--vars", "{partition_date: 2018-01-04}", "--select", "stg_daily_files__quotes+"],
+        cwd=project.root, capture_output=True, text=True,
+    )
+    assert hand.returncode == 0, hand.stdout
+    saved = tmp_path / "saved.json"
+    saved.write_text((project.root / "target" / "run_results.json").read_text())
+
+    result = project.runner("record", str(saved))
+
+    assert result.exit_code == 0
+    assert result.output == f"recorded 1 partition(s) from {saved}\n"
+    assert project.status("--start", "2018-01-04", "--end", "2018-01-04")["2018-01-04"]["state"] == "materialized"
+
+
+def test_record_of_a_run_without_partition_vars_is_one_clear_error(project, tmp_path):
+    fixture = json.loads((Path(__file__).parent / "fixtures" / "run_results_failed.json").read_text())
+    fixture["args"]["vars"] = {}
+    path = tmp_path / "run_results.json"
+    path.write_text(json.dumps(fixture))
+    result = project.runner("record", str(path))
+    assert result.exit_code == 1
+    assert result.output == f"Error: {path}: the invocation names no partition_date in its --vars\n"

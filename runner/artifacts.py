@@ -12,7 +12,7 @@ from runner.partitions import parse_partition_date
 
 # Every status dbt writes, by what it means for the partition.
 GOOD_STATUSES = {"success", "pass", "warn", "no-op"}
-BAD_STATUSES = {"error", "fail", "runtime error", "skipped", "partial success"}
+BAD_STATUSES = {"error", "fail", "runtime error", "skipped", "partial success", "interrupted", "running"}
 
 
 class ArtifactError(Exception):

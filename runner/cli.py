@@ -3,20 +3,33 @@
 from __future__ import annotations
 
 import functools
+import json
+import signal
+import sys
 import time
+from contextlib import contextmanager
 from datetime import date
 
 import click
 
 from runner.artifacts import ArtifactError
 from runner.dbt import Dbt, release_warehouse
-from runner.fingerprints import file_fingerprint
 from runner.ledger import Ledger, LedgerError
-from runner.loading import Loader
+from runner.loading import Interrupted, Loader
 from runner.partitions import date_range, parse_partition_date
 from runner.project import PRIMARY_MODEL, ProjectError, load_project
-from runner.render import outcome_lines, status_json, status_table
-from runner.status import partition_statuses
+from runner.render import (
+    Progress,
+    backfill_json,
+    health_bar,
+    history_json,
+    history_lines,
+    plan_table,
+    status_json,
+    status_table,
+    summary_lines,
+)
+from runner.tracking import DEFAULT_SELECTION, current_statuses, parse_selection, plan
 
 
 class PartitionDate(click.ParamType):
@@ -34,6 +47,15 @@ class PartitionDate(click.ParamType):
 
 
 DATE = PartitionDate()
+# Partitions per dbt invocation in a backfill (see the README's performance section).
+DEFAULT_CHUNK_SIZE = 30
+
+
+def selection_option(ctx, param, value):
+    try:
+        return parse_selection(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error), ctx, param) from None
 
 
 def source_dir_option(command):
@@ -87,50 +109,114 @@ def open_project(ctx, source_dir=None):
         raise click.ClickException(str(error)) from None
 
 
-def load_dates(project, dates: list[date]) -> int:
-    """Seed, then build each partition in order, past failures; print a line each and a summary."""
+def prepare(project) -> Dbt:
+    """dbt for the project, parsed once for the whole command."""
     dbt = Dbt(project)
-    loader = Loader(dbt, Ledger(project.ledger_path), PRIMARY_MODEL)
+    parsed = dbt.parse()
+    if parsed.error:
+        raise click.ClickException(f"dbt could not parse the project: {parsed.error} (log: {parsed.log_file})")
+    return dbt
+
+
+@contextmanager
+def sigterm_as_interrupt():
+    """SIGTERM stops a load the way Ctrl-C does: the partition in flight rolls back and is recorded."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def load_dates(dbt: Dbt, dates: list[date], chunk_size: int = 1, retries: int = 0, fail_fast: bool = False,
+               quiet: bool = False, as_json: bool = False) -> int:
+    """Seed, then build the partitions in order, past failures (unless fail_fast); report progress,
+    then a summary. Exit code: 0 all loaded, 1 a partition failed, 130 interrupted."""
     started = time.monotonic()
-    seeded = dbt.parse() if dbt._manifest is None else None
-    if seeded is not None and seeded.error:
-        raise click.ClickException(f"dbt could not parse the project: {seeded.error} (log: {seeded.log_file})")
-    seeding = dbt.seed()
-    if seeding.error:
-        raise click.ClickException(f"dbt seed failed: {seeding.error} (log: {seeding.log_file})")
-    failures = []
-    for day in dates:
-        outcome = loader.load([day])
-        for line in outcome_lines(outcome):
-            click.echo(line)
-        if not outcome.ok:
-            failures.append((day, outcome.message))
+    loader = Loader(dbt, Ledger(dbt.project.ledger_path), PRIMARY_MODEL, retries=retries)
+    seeded = loader.seed()
+    if seeded.error:
+        raise click.ClickException(f"dbt seed failed: {seeded.error} (log: {seeded.log_file})")
+    progress = Progress(len(dates), enabled=not (quiet or as_json) and sys.stdout.isatty(), lines=not (quiet or as_json))
+    outcomes, interrupted = [], None
+    with sigterm_as_interrupt(), progress:
+        try:
+            for outcome in loader.load_range(dates, chunk_size):
+                outcomes.append(outcome)
+                progress.advance(outcome)
+                if fail_fast and not outcome.ok:
+                    break
+        except (Interrupted, KeyboardInterrupt) as stop:  # between partitions, or during one
+            interrupted = stop
+    failed = [(day, o.message) for o in outcomes if not o.ok for day in o.dates]
+    loaded = sum(len(o.dates) for o in outcomes if o.ok)
+    not_run = len(dates) - loaded - len(failed)
     elapsed = time.monotonic() - started
-    click.echo(f"{len(dates) - len(failures)} of {len(dates)} partitions loaded, {len(failures)} failed, in {elapsed:.1f}s")
-    for day, message in failures:
-        click.echo(f"  failed {day}: {message}", err=True)
-    return 1 if failures else 0
+    if as_json:
+        click.echo(backfill_json(outcomes, dates, interrupted is not None, elapsed))
+    else:
+        for line in summary_lines(loaded, failed, not_run, interrupted is not None, elapsed):
+            click.echo(line, err=line.startswith("  failed"))
+    return 130 if interrupted else (1 if failed else 0)
+
+
+def retries_option(command):
+    return click.option("--retries", type=click.IntRange(min=0), default=2, show_default=True,
+                        help="Tries again, with backoff, after a transient failure (a locked warehouse, an I/O error).")(command)
+
+
+def output_options(command):
+    command = click.option("--json", "as_json", is_flag=True, help="Print one JSON document at the end, nothing else.")(command)
+    return click.option("--quiet", is_flag=True, help="Print only the summary.")(command)
 
 
 @cli.command()
 @click.argument("partition", type=DATE)
 @source_dir_option
+@retries_option
+@output_options
 @click.pass_context
 @expected_errors
-def run(ctx, partition, source_dir):
-    """Load one partition (its dbt models and tests), and record the result."""
-    ctx.exit(load_dates(open_project(ctx, source_dir), [partition]))
+def run(ctx, partition, source_dir, retries, quiet, as_json):
+    """Load one partition (its dbt models and tests), whatever its state, and record the result."""
+    dbt = prepare(open_project(ctx, source_dir))
+    ctx.exit(load_dates(dbt, [partition], retries=retries, quiet=quiet, as_json=as_json))
 
 
 @cli.command()
 @range_options
 @source_dir_option
+@click.option("--only", "selection", default=",".join(DEFAULT_SELECTION), show_default=True, callback=selection_option,
+              help="States to load, comma-separated: missing, failed, stale, materialized, or all.")
+@click.option("--dry-run", is_flag=True, help="Print the plan (each partition and why it would run); change nothing.")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=DEFAULT_CHUNK_SIZE, show_default=True,
+              help="Partitions per dbt invocation; 1 builds each partition on its own.")
+@retries_option
+@click.option("--fail-fast", is_flag=True, help="Stop at the first failed partition.")
+@output_options
 @click.pass_context
 @expected_errors
-def backfill(ctx, start, end, source_dir):
-    """Load every partition from --start to --end (inclusive), in order, going on past failures."""
+def backfill(ctx, start, end, source_dir, selection, dry_run, chunk_size, retries, fail_fast, quiet, as_json):
+    """Load the partitions from --start to --end (inclusive) that need it, in order, going on past failures."""
     project = open_project(ctx, source_dir)
-    ctx.exit(load_dates(project, resolve_range(project, start, end)))
+    dates = resolve_range(project, start, end)
+    dbt = prepare(project)
+    planned = plan(current_statuses(project, dbt, dates), selection)
+    if dry_run:
+        click.echo(json.dumps([item.as_dict() for item in planned], indent=2) if as_json else plan_table(planned))
+        if not as_json:
+            click.echo(f"{len(planned)} of {len(dates)} partitions would run (dry run: nothing changed)")
+        return
+    if not planned:
+        if as_json:
+            click.echo(backfill_json([], [], False, 0.0))
+        else:
+            click.echo(f"Nothing to do: no partition from {dates[0]} to {dates[-1]} is {' or '.join(sorted(selection))}.")
+        return
+    ctx.exit(load_dates(dbt, [item.partition_date for item in planned], chunk_size, retries, fail_fast, quiet, as_json))
 
 
 @cli.command()
@@ -141,31 +227,32 @@ def backfill(ctx, start, end, source_dir):
 @click.pass_context
 @expected_errors
 def status(ctx, start, end, source_dir, as_json, model):
-    """Show each partition's state: materialized, failed, stale or missing."""
+    """Show each partition's state: materialized, failed, stale or missing, with a health bar."""
     project = open_project(ctx, source_dir)
     dates = resolve_range(project, start, end)
-    ledger = Ledger(project.ledger_path)
-    pick_up_hand_run(project, ledger)
-    runs = ledger.runs(dates[0], dates[-1])
-    fingerprints = {day: file_fingerprint(project.source_file(day)) for day in dates}
-    statuses = partition_statuses(dates, runs, fingerprints, PRIMARY_MODEL, model)
-    click.echo(status_json(statuses) if as_json else status_table(statuses))
+    statuses = current_statuses(project, Dbt(project), dates, model)
+    if as_json:
+        click.echo(status_json(statuses))
+    else:
+        click.echo(health_bar(statuses, colour=sys.stdout.isatty()))
+        click.echo(status_table(statuses))
 
 
-def pick_up_hand_run(project, ledger: Ledger) -> None:
-    """A `dbt run --vars '{partition_date: ...}'` made by hand leaves target/run_results.json:
-    record it once, so status is true whoever ran dbt."""
-    path = project.hand_run_results
-    if not path.exists():
-        return
-    try:
-        from runner.artifacts import read_run_results
-
-        results = read_run_results(path)
-    except ArtifactError:
-        return
-    if results.partition_dates and results.command in ("run", "build") and not ledger.has_invocation(results.invocation_id):
-        Loader(Dbt(project), ledger, PRIMARY_MODEL).record_hand_run(path)
+@cli.command()
+@click.argument("partition", type=DATE)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of lines.")
+@click.pass_context
+@expected_errors
+def history(ctx, partition, as_json):
+    """Every recorded run of one partition, newest first, with each node's status."""
+    project = open_project(ctx)
+    runs = Ledger(project.ledger_path).runs(partition, partition)
+    if as_json:
+        click.echo(history_json(runs))
+    elif not runs:
+        click.echo(f"{partition}: never run")
+    else:
+        click.echo("\n".join(history_lines(runs)))
 
 
 @cli.command()
@@ -179,6 +266,43 @@ def record(ctx, run_results, source_dir):
     path = run_results or project.hand_run_results
     count = Loader(Dbt(project), Ledger(project.ledger_path), PRIMARY_MODEL).record_hand_run(path)
     click.echo(f"recorded {count} partition(s) from {path}" if count else f"already recorded: {path}")
+
+
+@cli.command()
+@click.option("--serve", is_flag=True, help="Then serve the site at http://127.0.0.1:PORT/ (this machine only) until Ctrl-C.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="The port for --serve (0: any free port).")
+@click.pass_context
+@expected_errors
+def docs(ctx, serve, port):
+    """Generate the docs site (lineage, every description) and a single HTML file to share; no partition needed."""
+    from runner import docs_site
+
+    site = docs_site.generate(open_project(ctx))
+    click.echo(f"docs site: {site.index}")
+    click.echo(f"single file to share (opens offline): {site.static_index}")
+    if serve:
+        server = docs_site.open_server(site, port)
+        click.echo(f"serving {docs_site.server_url(server)} (Ctrl-C to stop)")
+        docs_site.serve_until_interrupted(server)
+        click.echo("stopped")
+
+
+@cli.command()
+@range_options
+@source_dir_option
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="The HTML file to write (default: target/partition_status.html in the project).")
+@click.pass_context
+@expected_errors
+def report(ctx, start, end, source_dir, out):
+    """Write the partition status page: a self-contained HTML calendar per model, each run's details, the failures."""
+    from runner import report as status_page
+
+    project = open_project(ctx, source_dir)
+    path, heatmaps = status_page.write(project, resolve_range(project, start, end), out)
+    counts = heatmaps[0].counts()
+    summary = ", ".join(f"{counts.get(state, 0)} {state}" for state in ("materialized", "failed", "stale", "missing"))
+    click.echo(f"wrote {path}: {len(heatmaps[0].statuses)} partitions x {len(heatmaps) - 1} models; {summary}")
 
 
 def main():

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from runner.fingerprints import code_fingerprint
 from runner.project import PARTITIONED_SELECTOR, Project
 
 
@@ -18,6 +19,7 @@ class Invocation:
 
     target_path: Path
     error: str | None
+    exception: BaseException | None = None
 
     @property
     def run_results(self) -> Path:
@@ -36,6 +38,9 @@ class Dbt:
         self._manifest = None
         # The profile reads the warehouse path from the environment.
         os.environ["WAREHOUSE_PATH"] = str(project.warehouse_path)
+        # The spark target's tables and metastore: beside the warehouse file unless SPARK_DIR says where.
+        # Spark fixes them when its session starts: one place per process.
+        os.environ.setdefault("SPARK_DIR", str(project.warehouse_path.parent / "spark"))
 
     def _common_args(self) -> list[str]:
         args = ["--project-dir", str(self.project.project_dir), "--profiles-dir", str(self.project.project_dir)]
@@ -57,13 +62,20 @@ class Dbt:
             "--target-path", str(target_path), "--log-path", str(target_path),
             "--log-level", "none", "--log-level-file", "info",
         ]
+        if manifest is not None:
+            # The manifest is already in memory: skip rewriting manifest.json (most of the write time).
+            args.append("--no-write-json")
         result = dbtRunner(manifest=manifest).invoke(args)
-        error = None
+        invocation = Invocation(target_path, None)
         if result.exception is not None:
-            error = " ".join(str(result.exception).split())
-        elif not (target_path / "run_results.json").exists() and command[0] in ("build", "seed"):
-            error = "dbt stopped before writing run_results.json"
-        return Invocation(target_path, error), result.result
+            message = " ".join(str(result.exception).split()) or type(result.exception).__name__
+            return Invocation(target_path, message, result.exception), None
+        if command[0] in ("build", "seed"):
+            if hasattr(result.result, "write"):
+                result.result.write(str(invocation.run_results))  # this invocation's own artifact
+            if not invocation.run_results.exists():
+                return Invocation(target_path, "dbt stopped before writing run_results.json"), None
+        return invocation, result.result
 
     def parse(self) -> Invocation:
         # A fixed folder keeps partial_parse.msgpack, so the next runner parses only what changed.
@@ -87,6 +99,24 @@ class Dbt:
         command = ["build", "--select", PARTITIONED_SELECTOR, "--exclude-resource-type", "unit_test",
                    "--vars", self._vars(**partition_vars)]
         return self._invoke(command, self._manifest)[0]
+
+    def code_fingerprints(self, sample_day: date) -> dict[str, str]:
+        """Each partitioned model's code as it is now: the fingerprint of its compiled SQL."""
+        if self._manifest is None and self.parse().error:
+            return {}
+        invocation, result = self._invoke(
+            ["compile", "--select", f"{PARTITIONED_SELECTOR},resource_type:model",
+             "--vars", self._vars(partition_date=sample_day.isoformat())],
+            self._manifest, folder="compile",
+        )
+        if invocation.error or not result:
+            return {}
+        source_dir = str(self.project.source_dir)
+        return {
+            node.node.name: code_fingerprint(node.node.compiled_code, source_dir)
+            for node in result.results
+            if node.node.resource_type == "model" and node.node.compiled_code
+        }
 
     def count_rows(self, models: list[str], dates: list[date]) -> dict[tuple[str, date], int]:
         """Rows per model and partition, counted from the data (dbt-duckdb reports no row counts).

@@ -89,13 +89,16 @@ class Ledger:
         finally:
             connection.close()
 
-    def record(self, runs: list[PartitionRun]) -> None:
-        """Write one partition's (or chunk's) rows in one transaction: all or none."""
+    def record(self, runs: list[PartitionRun], replacing: str | None = None) -> None:
+        """Write one partition's (or chunk's) rows in one transaction: all or none.
+        `replacing` names an in-flight marker invocation whose rows these supersede."""
         if not runs:
             return
         placeholders = ", ".join("?" for _ in COLUMNS)
         with self._connect() as connection:
             connection.execute("begin")
+            if replacing:
+                connection.execute("delete from partition_runs where invocation_id = ?", [replacing])
             connection.executemany(
                 f"insert or replace into partition_runs ({', '.join(COLUMNS)}) values ({placeholders})",
                 [astuple(run) for run in runs],

@@ -1,19 +1,47 @@
-"""Loading partitions: one dbt build per partition, its results written to the ledger at once."""
+"""Loading partitions: dbt builds of one partition or a chunk, each result written to the ledger at once."""
 
 from __future__ import annotations
 
+import os
+import re
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 from runner.artifacts import ArtifactError, read_run_results
-from runner.dbt import Dbt
+from runner.dbt import Dbt, Invocation
 from runner.fingerprints import file_fingerprint
 from runner.ledger import Ledger
-from runner.recording import failed_invocation_runs, partition_runs
+from runner.recording import RUNNING, marker_runs, partition_runs
 from runner.status import failure_message, node_name
+
+# Failures worth another try: the warehouse locked by another process, an I/O hiccup.
+# A missing file, a bad row or a failed test fails the same way every time.
+T = TypeVar("T")
+TRANSIENT = re.compile(r"Could not set lock|Conflicting lock|database is locked|IO Error: (?!No files found)", re.IGNORECASE)
+
+
+def retry_transient(attempt: Callable[[], tuple[T, str | None]], retries: int, backoff: Callable[[int], float]) -> tuple[T, int]:
+    """Run attempt() until it returns no error message, or a message that is not transient,
+    or retries run out. Returns the last result and how many attempts it took."""
+    for tried in range(retries + 1):
+        result, error = attempt()
+        if not (error and TRANSIENT.search(error)) or tried == retries:
+            return result, tried + 1
+        time.sleep(backoff(tried))
+    raise AssertionError("unreachable")
+
+
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM stopped a load; the partitions in flight are recorded as interrupted."""
+
+    def __init__(self, dates: list[date]):
+        super().__init__(f"interrupted while loading {dates[0]}" + (f" to {dates[-1]}" if len(dates) > 1 else ""))
+        self.dates = dates
 
 
 @dataclass(frozen=True)
@@ -27,31 +55,82 @@ class Outcome:
     message: str | None = None
     rows: dict[date, int] = field(default_factory=dict)
     log_file: Path | None = None
+    attempts: int = 1
+
+    @property
+    def transient(self) -> bool:
+        return not self.ok and bool(TRANSIENT.search(self.message or ""))
 
 
 class Loader:
-    def __init__(self, dbt: Dbt, ledger: Ledger, primary_model: str):
+    def __init__(self, dbt: Dbt, ledger: Ledger, primary_model: str, retries: int = 0,
+                 backoff: Callable[[int], float] = lambda attempt: 0.5 * 2 ** attempt):
         self.dbt, self.ledger, self.primary_model = dbt, ledger, primary_model
+        self.retries, self.backoff = retries, backoff
+
+    def load_range(self, dates: list[date], chunk_size: int) -> Iterator[Outcome]:
+        """Load dates in order, chunk_size consecutive partitions per dbt invocation.
+        A failed chunk is split until its failing partitions stand alone, so every partition's
+        record is its own and the good partitions of the chunk still load."""
+        project = self.dbt.project
+        missing = {day for day in dates if not project.source_file(day).is_file()}
+        present = [day for day in dates if day not in missing]
+        # A day without a file fails on its own, with dbt's own message, without failing a chunk.
+        batches = [[day] for day in sorted(missing)]
+        batches += [present[i:i + chunk_size] for i in range(0, len(present), chunk_size)]
+        for batch in sorted(batches):
+            yield from self._load_isolating(batch)
+
+    def _load_isolating(self, dates: list[date]) -> Iterator[Outcome]:
+        outcome = self.load_with_retries(dates)
+        if outcome.ok or len(dates) == 1:
+            yield outcome
+            return
+        middle = len(dates) // 2
+        yield from self._load_isolating(dates[:middle])
+        yield from self._load_isolating(dates[middle:])
+
+    def load_with_retries(self, dates: list[date]) -> Outcome:
+        """Load, trying again after a backoff while the failure is transient (a lock, an I/O error)."""
+        outcome, attempts = retry_transient(lambda: self._attempt(dates), self.retries, self.backoff)
+        return Outcome(**{**outcome.__dict__, "attempts": attempts})
+
+    def _attempt(self, dates: list[date]) -> tuple[Outcome, str | None]:
+        outcome = self.load(dates)
+        return outcome, None if outcome.ok else outcome.message
+
+    def seed(self) -> Invocation:
+        """Load the seeds, with the same retries as the partitions."""
+        return retry_transient(lambda: (seeded := self.dbt.seed(), seeded.error), self.retries, self.backoff)[0]
 
     def load(self, dates: list[date]) -> Outcome:
-        """Build these partitions in one invocation and record every node's result for each."""
+        """Build these partitions in one invocation and record every node's result for each.
+        A marker row says they are in flight until then, so a killed runner leaves a true ledger."""
         started = time.monotonic()
         project = self.dbt.project
         files = {day: project.source_file(day) for day in dates}
-        fingerprints = {day: file_fingerprint(path) for path, day in zip(files.values(), dates)}
-        invocation = self.dbt.build_partitions(dates)
+        fingerprints = {day: file_fingerprint(path) for day, path in files.items()}
+        marker = f"runner-{uuid.uuid4()}"
+        self.ledger.record(marker_runs(marker, dates, files, RUNNING, f"loading in runner PID {os.getpid()}"))
         try:
-            if invocation.error:
-                raise ArtifactError(invocation.error)
-            results = read_run_results(invocation.run_results)
-        except ArtifactError as error:
-            runner_id = f"runner-{uuid.uuid4()}"
-            self.ledger.record(failed_invocation_runs(runner_id, dates, files, str(error)))
-            return Outcome(dates, False, runner_id, time.monotonic() - started, str(error), log_file=invocation.log_file)
-        built = sorted({node_name(node.unique_id) for node in results.nodes if node.resource_type == "model" and node.ok})
-        rows = self.dbt.count_rows(built, dates) if built else {}
+            invocation = self.dbt.build_partitions(dates)
+            if isinstance(invocation.exception, KeyboardInterrupt):
+                raise KeyboardInterrupt
+            try:
+                if invocation.error:
+                    raise ArtifactError(invocation.error)
+                results = read_run_results(invocation.run_results)
+            except ArtifactError as error:
+                self.ledger.record(marker_runs(marker, dates, files, "error", str(error)), replacing=marker)
+                return Outcome(dates, False, marker, time.monotonic() - started, str(error), log_file=invocation.log_file)
+            built = sorted({node_name(n.unique_id) for n in results.nodes if n.resource_type == "model" and n.ok})
+            rows = self.dbt.count_rows(built, dates) if built else {}
+        except KeyboardInterrupt:
+            self.ledger.record(marker_runs(marker, dates, files, "interrupted", "interrupted by Ctrl-C or SIGTERM"),
+                               replacing=marker)
+            raise Interrupted(dates) from None
         runs = partition_runs(results, files, fingerprints, rows, str(project.source_dir))
-        self.ledger.record(runs)
+        self.ledger.record(runs, replacing=marker)
         return Outcome(
             dates, results.ok, results.invocation_id, time.monotonic() - started,
             None if results.ok else failure_message(runs),

@@ -11,6 +11,7 @@ from runner.ledger import PartitionRun
 from runner.status import node_name
 
 INVOCATION_NODE = "invocation"
+RUNNING = "running"
 
 
 def now() -> datetime:
@@ -49,10 +50,11 @@ def partition_runs(
     return runs
 
 
-def failed_invocation_runs(
-    invocation_id: str, dates: list[date], source_files: dict[date, Path], message: str, status: str = "error"
+def marker_runs(
+    invocation_id: str, dates: list[date], source_files: dict[date, Path], status: str, message: str
 ) -> list[PartitionRun]:
-    """Rows for an invocation that stopped before dbt wrote results (a lock, a crash, an interrupt)."""
+    """Rows for the runner's own view of an invocation: in flight, interrupted, or stopped before
+    dbt wrote results (a lock, a crash)."""
     at = now()
     return [
         PartitionRun(day, invocation_id, INVOCATION_NODE, INVOCATION_NODE, status, message, None, 0.0,

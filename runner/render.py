@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import date
+from itertools import groupby
 
+import click
+
+from runner.artifacts import BAD_STATUSES
+from runner.ledger import PartitionRun
 from runner.loading import Outcome
-from runner.status import PartitionStatus
+from runner.project import PRIMARY_MODEL
+from runner.status import PartitionStatus, node_name
+from runner.tracking import Planned
 
 STATUS_COLUMNS = ("partition_date", "state", "rows", "last_run_at", "invocation_id", "message")
 
@@ -45,3 +53,120 @@ def outcome_lines(outcome: Outcome) -> list[str]:
         else:
             lines.append(f"{day}  failed  {outcome.message}")
     return lines
+
+
+# Cells of the health bar: distinct without colour, coloured on a terminal.
+CELLS = {"materialized": ("█", "green"), "failed": ("X", "red"), "stale": ("~", "yellow"), "missing": ("·", "white")}
+
+
+def health_bar(statuses: list[PartitionStatus], colour: bool) -> str:
+    """One cell per partition: a single bar for a short range, a calendar of months for a long one."""
+    def cell(status: PartitionStatus) -> str:
+        symbol, fg = CELLS.get(status.state, ("?", "magenta"))
+        return click.style(symbol, fg=fg) if colour else symbol
+
+    legend = "  ".join(f"{CELLS[state][0]} {state}" for state in CELLS)
+    if len(statuses) <= 62:
+        return "".join(cell(status) for status in statuses) + "\n" + legend
+    lines = []
+    for month, group in groupby(statuses, key=lambda status: status.partition_date.strftime("%Y-%m")):
+        group = list(group)
+        # Pad the first month so the days line up in columns.
+        lines.append(f"{month} " + " " * (group[0].partition_date.day - 1) + "".join(cell(status) for status in group))
+    return "\n".join([*lines, legend])
+
+
+def plan_table(planned: list[Planned]) -> str:
+    return "\n".join(f"{item.partition_date}  {item.state:<12}  {item.reason}" for item in planned)
+
+
+def history_lines(runs: list[PartitionRun]) -> list[str]:
+    """Every recorded run of a partition, newest first, with a line per node."""
+    lines = []
+    by_invocation = {}
+    for run in runs:
+        by_invocation.setdefault(run.invocation_id, []).append(run)
+    for invocation_id, nodes in sorted(by_invocation.items(), key=lambda item: max(r.recorded_at for r in item[1]), reverse=True):
+        when = max(r.completed_at or r.recorded_at for r in nodes).strftime("%Y-%m-%d %H:%M:%S")
+        bad = [r for r in nodes if r.status in BAD_STATUSES]
+        overall = "failed" if bad else "success"
+        rows = next((r.rows_loaded for r in nodes if node_name(r.unique_id) == PRIMARY_MODEL), None)
+        duration = sum(r.execution_time or 0.0 for r in nodes)
+        lines.append(f"{when}  {invocation_id}  {overall}  rows {rows if rows is not None else '-'}  {duration:.2f}s")
+        for node in sorted(nodes, key=lambda r: (r.started_at or r.recorded_at, r.unique_id)):
+            rows_text = f"  {node.rows_loaded} rows" if node.rows_loaded is not None else ""
+            message = f"  {node.message}" if node.status in BAD_STATUSES and node.message else ""
+            lines.append(f"    {node.resource_type:<10} {node_name(node.unique_id):<48} {node.status}{rows_text}"
+                         f"  {node.execution_time or 0:.2f}s{message}")
+    return lines
+
+
+def history_json(runs: list[PartitionRun]) -> str:
+    invocations: dict[str, dict] = {}
+    for run in sorted(runs, key=lambda r: r.recorded_at, reverse=True):
+        entry = invocations.setdefault(run.invocation_id, {"invocation_id": run.invocation_id, "nodes": []})
+        entry["nodes"].append({
+            "unique_id": run.unique_id, "resource_type": run.resource_type, "status": run.status,
+            "message": run.message, "rows": run.rows_loaded, "execution_time": run.execution_time,
+            "completed_at": run.completed_at.isoformat() + "Z" if run.completed_at else None,
+        })
+    return json.dumps(list(invocations.values()), indent=2)
+
+
+def summary_lines(loaded: int, failed: list[tuple[date, str]], not_run: int, interrupted: bool, seconds: float) -> list[str]:
+    """The end of a backfill: counts by outcome, total time, and each failure with its cause."""
+    parts = [f"{loaded} loaded", f"{len(failed)} failed"]
+    if not_run:
+        parts.append(f"{not_run} not run")
+    head = ("Interrupted: " if interrupted else "") + ", ".join(parts) + f" in {seconds:.1f}s"
+    return [head, *(f"  failed {day}: {message}" for day, message in failed)]
+
+
+class Progress:
+    """A progress bar with counts and ETA on a terminal; a line per partition otherwise."""
+
+    def __init__(self, total: int, enabled: bool, lines: bool):
+        self.total, self.enabled, self.lines = total, enabled, lines
+        self.loaded = self.failed = 0
+        self._bar = None
+
+    def __enter__(self):
+        if self.enabled:
+            self._bar = click.progressbar(length=self.total, label="loading", show_eta=True, show_pos=True,
+                                          item_show_func=lambda _: f"{self.loaded} loaded, {self.failed} failed")
+            self._bar.__enter__()
+        return self
+
+    def advance(self, outcome: Outcome) -> None:
+        if outcome.ok:
+            self.loaded += len(outcome.dates)
+        else:
+            self.failed += len(outcome.dates)
+        if self._bar is not None:
+            self._bar.update(len(outcome.dates), outcome)
+            if not outcome.ok:  # failures stay visible above the bar
+                click.echo("\r\033[K" + "\n".join(outcome_lines(outcome)), err=True)
+        elif self.lines:
+            for line in outcome_lines(outcome):
+                click.echo(line)
+
+    def __exit__(self, *exc):
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+        return False
+
+
+def backfill_json(outcomes: list[Outcome], dates: list[date], interrupted: bool, seconds: float) -> str:
+    """The whole backfill for programs: a summary and one object per partition."""
+    partitions = [
+        {"partition_date": day.isoformat(), "outcome": "loaded" if o.ok else "failed", "rows": o.rows.get(day),
+         "invocation_id": o.invocation_id, "attempts": o.attempts, "message": o.message}
+        for o in outcomes for day in o.dates
+    ]
+    done = {p["partition_date"] for p in partitions}
+    partitions += [{"partition_date": day.isoformat(), "outcome": "not run", "rows": None, "invocation_id": None,
+                    "attempts": 0, "message": "interrupted before it ran" if interrupted else "stopped by --fail-fast"}
+                   for day in dates if day.isoformat() not in done]
+    counts = {kind: sum(1 for p in partitions if p["outcome"] == kind) for kind in ("loaded", "failed", "not run")}
+    return json.dumps({"summary": {**counts, "interrupted": interrupted, "seconds": round(seconds, 3)},
+                       "partitions": sorted(partitions, key=lambda p: p["partition_date"])}, indent=2)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import groupby
@@ -10,6 +12,7 @@ from runner.artifacts import BAD_STATUSES
 from runner.ledger import PartitionRun
 
 STATES = ("materialized", "failed", "stale", "missing")
+RUNNING_PID = re.compile(r"runner PID (\d+)")
 
 
 @dataclass(frozen=True)
@@ -55,8 +58,39 @@ def latest_invocation(runs: list[PartitionRun]) -> list[PartitionRun]:
     return [run for run in runs if run.invocation_id == last.invocation_id]
 
 
+def is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def in_flight(latest: list[PartitionRun]) -> str | None:
+    """For a partition whose last record is the runner's in-flight marker: why it is not done."""
+    marker = next((run for run in latest if run.status == "running"), None)
+    if marker is None:
+        return None
+    pid = RUNNING_PID.search(marker.message or "")
+    if pid and is_alive(int(pid.group(1))):
+        return f"loading now ({marker.message})"
+    return "interrupted: the runner stopped while loading it (killed?); run it again"
+
+
+def code_change(latest: list[PartitionRun], code_now: dict[str, str] | None) -> str | None:
+    """The first model whose compiled SQL differs from the SQL that loaded the partition."""
+    for run in latest:
+        name = node_name(run.unique_id)
+        if code_now and run.code_fingerprint and name in code_now and code_now[name] != run.code_fingerprint:
+            return f"code of {name} changed since it was loaded"
+    return None
+
+
 def partition_status(
-    day: date, runs: list[PartitionRun], fingerprint_now: str | None, primary_model: str
+    day: date, runs: list[PartitionRun], fingerprint_now: str | None, primary_model: str,
+    code_now: dict[str, str] | None = None,
 ) -> PartitionStatus:
     if not runs:
         return PartitionStatus(day, "missing", message="never loaded")
@@ -68,7 +102,7 @@ def partition_status(
         last_run_at=max(run.completed_at or run.recorded_at for run in latest),
         duration=sum(run.execution_time or 0.0 for run in latest),
     )
-    failure = failure_message(latest)
+    failure = in_flight(latest) or failure_message(latest)
     if failure:
         return PartitionStatus(day, "failed", message=failure, **common)
     recorded = next((run.source_fingerprint for run in latest if run.source_fingerprint), None)
@@ -76,6 +110,9 @@ def partition_status(
         return PartitionStatus(day, "stale", message="source file is gone since it was loaded", **common)
     if recorded != fingerprint_now:
         return PartitionStatus(day, "stale", message="source file changed since it was loaded", **common)
+    changed = code_change(latest, code_now)
+    if changed:
+        return PartitionStatus(day, "stale", message=changed, **common)
     return PartitionStatus(day, "materialized", message="OK", **common)
 
 
@@ -85,10 +122,15 @@ def partition_statuses(
     fingerprints_now: dict[date, str | None],
     primary_model: str,
     model: str | None = None,
+    code_now: dict[str, str] | None = None,
 ) -> list[PartitionStatus]:
     """One status per date; with `model`, only that model's own node counts."""
     if model:
-        runs = [run for run in runs if node_name(run.unique_id) == model and run.resource_type == "model"]
+        # That model's own node, and the runner's markers (in flight, interrupted) that cover it.
+        runs = [
+            run for run in runs
+            if run.resource_type == "invocation" or (run.resource_type == "model" and node_name(run.unique_id) == model)
+        ]
         primary_model = model
     by_day = {day: list(group) for day, group in groupby(sorted(runs, key=lambda r: r.partition_date), key=lambda r: r.partition_date)}
-    return [partition_status(day, by_day.get(day, []), fingerprints_now.get(day), primary_model) for day in dates]
+    return [partition_status(day, by_day.get(day, []), fingerprints_now.get(day), primary_model, code_now) for day in dates]

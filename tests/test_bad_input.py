@@ -61,7 +61,7 @@ def test_backfill_goes_on_past_a_failure_and_lists_it(project):
     assert result.exit_code == 1
     lines = result.output.splitlines()
     assert [line[:18] for line in lines[:3]] == ["2018-01-01  loaded", "2018-01-02  failed", "2018-01-03  loaded"]
-    assert lines[3].startswith("2 of 3 partitions loaded, 1 failed")
+    assert lines[3].startswith("2 loaded, 1 failed in ")
     assert lines[4].startswith("  failed 2018-01-02: stg_daily_files__quotes:")
     assert "unparseable number" in lines[4]
 

@@ -1,0 +1,69 @@
+"""Batched backfills: one dbt invocation per chunk of partitions, exact per-partition records."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import duckdb
+from conftest import Project
+
+HEADER = "date,share_price,amount,spend,shift,spread\n"
+
+
+def table(project) -> list[tuple]:
+    return project.query("select * exclude (source_file) from raw_partition_data order by all")
+
+
+def states(project) -> dict[str, tuple]:
+    return {day: (s["state"], s["rows"]) for day, s in project.status("--start", "2018-01-01", "--end", "2018-01-05").items()}
+
+
+def test_batched_equals_per_partition_mode(project, tmp_path):
+    twin = Project(tmp_path / "twin")
+    shutil.copytree(project.root, twin.root)  # the same files, its own warehouse and ledger
+
+    batched = project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-05", "--chunk-size", "5")
+    single = twin.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-05",
+                         "--chunk-size", "1")
+
+    assert batched.exit_code == 0 and single.exit_code == 0
+    assert table(project) == table(twin) and len(table(project)) == 100
+    assert project.query("select * from daily_summary order by all") == twin.query("select * from daily_summary order by all")
+    assert states(project) == states(twin) == {f"2018-01-0{d}": ("materialized", 20) for d in range(1, 6)}
+    with duckdb.connect(str(project.ledger), read_only=True) as ledger:
+        invocations, per_partition = ledger.execute(
+            "select count(distinct invocation_id), count(distinct (partition_date, unique_id)) from partition_runs"
+        ).fetchone()
+        nodes = ledger.execute("select count(distinct unique_id) from partition_runs").fetchone()[0]
+    assert invocations == 1
+    assert per_partition == 5 * nodes  # every node recorded for every partition of the chunk
+
+
+def test_a_failing_partition_is_isolated_and_the_chunk_is_atomic(project):
+    assert project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-05", "--chunk-size", "5").exit_code == 0
+    before = {day: project.rows(day) for day in ("2018-01-02", "2018-01-03")}
+    project.file("2018-01-02").write_text(HEADER + "2018-01-02,10.0000,500.0000,9.5000,10.5000,9.0000\n")
+    project.file("2018-01-03").write_text(HEADER + "2018-01-03,ten,500.0000,9.5000,10.5000,9.0000\n")
+
+    result = project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-05", "--only", "all", "--chunk-size", "5")
+
+    assert result.exit_code == 1
+    outcomes = {line[:10]: line[12:18] for line in result.output.splitlines()[:5]}
+    assert outcomes == {"2018-01-01": "loaded", "2018-01-02": "loaded", "2018-01-03": "failed", "2018-01-04": "loaded",
+                        "2018-01-05": "loaded"}
+    assert len(project.rows("2018-01-02")) == 1 and project.rows("2018-01-02") != before["2018-01-02"]
+    assert project.rows("2018-01-03") == before["2018-01-03"]  # the failed partition kept its rows
+    assert states(project)["2018-01-03"][0] == "failed"
+    assert {day: state for day, (state, _) in states(project).items() if day != "2018-01-03"} == {
+        "2018-01-01": "materialized", "2018-01-02": "materialized", "2018-01-04": "materialized", "2018-01-05": "materialized"}
+
+
+def test_a_missing_file_does_not_fail_its_chunk(project):
+    project.file("2018-01-03").unlink()
+    result = project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-05", "--json")
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert [p["outcome"] for p in report["partitions"]] == ["loaded", "loaded", "failed", "loaded", "loaded"]
+    assert "No files found" in report["partitions"][2]["message"]
+    assert len({p["invocation_id"] for p in report["partitions"]}) == 2

@@ -118,23 +118,26 @@ class Dbt:
             if node.node.resource_type == "model" and node.node.compiled_code
         }
 
-    def count_rows(self, models: list[str], dates: list[date]) -> dict[tuple[str, date], int]:
+    def count_rows(self, relations: dict[str, str], dates: list[date]) -> dict[tuple[str, date], int]:
         """Rows per model and partition, counted from the data (dbt-duckdb reports no row counts).
-        Through dbt, so it works on whichever engine the target is."""
-        days = ", ".join(f"date '{day.isoformat()}'" for day in dates)
-        inline = " union all ".join(
-            f"select '{model}' as model, partition_date, count(*) as row_count from {{{{ ref('{model}') }}}}"
-            f" where partition_date in ({days}) group by partition_date"
-            for model in models
-        )
-        invocation, result = self._invoke(
-            ["show", "--inline", inline, "--limit", "-1", "--vars", self._vars()], self._manifest, folder="show"
-        )
-        if invocation.error or not result:
+        `relations` maps model names to their relations as dbt rendered them. The query goes through
+        the dbt adapter this process already holds, so it works on whichever engine the target is."""
+        if not relations or (self._manifest is None and self.parse().error):
             return {}
-        counted = {(row[0], _as_date(row[1])): int(row[2]) for row in result.results[0].agate_table.rows}
+        from dbt.adapters.factory import FACTORY
+
+        days = ", ".join(f"date '{day.isoformat()}'" for day in dates)
+        query = " union all ".join(
+            f"select '{model}' as model, partition_date, count(*) as row_count from {relation}"
+            f" where partition_date in ({days}) group by partition_date"
+            for model, relation in relations.items()
+        )
+        adapter = FACTORY.lookup_adapter(self._manifest.metadata.adapter_type)
+        with adapter.connection_named("runner-row-counts"):
+            _, table = adapter.execute(query, fetch=True)
+        counted = {(row[0], _as_date(row[1])): int(row[2]) for row in table.rows}
         # A partition with no rows has no group: it counts zero.
-        return {(model, day): counted.get((model, day), 0) for model in models for day in dates}
+        return {(model, day): counted.get((model, day), 0) for model in relations for day in dates}
 
 
 def _as_date(value) -> date:

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
-from runner.artifacts import ArtifactError, read_run_results
+from runner.artifacts import ArtifactError, RunResults, read_run_results
 from runner.dbt import Dbt, Invocation
 from runner.fingerprints import file_fingerprint
 from runner.ledger import Ledger
@@ -34,6 +34,15 @@ def retry_transient(attempt: Callable[[], tuple[T, str | None]], retries: int, b
             return result, tried + 1
         time.sleep(backoff(tried))
     raise AssertionError("unreachable")
+
+
+def built_relations(results: RunResults) -> dict[str, str]:
+    """The models an invocation built, by name, with their relations."""
+    return {
+        node_name(node.unique_id): node.relation_name
+        for node in results.nodes
+        if node.resource_type == "model" and node.ok and node.relation_name
+    }
 
 
 class Interrupted(Exception):
@@ -123,8 +132,7 @@ class Loader:
             except ArtifactError as error:
                 self.ledger.record(marker_runs(marker, dates, files, "error", str(error)), replacing=marker)
                 return Outcome(dates, False, marker, time.monotonic() - started, str(error), log_file=invocation.log_file)
-            built = sorted({node_name(n.unique_id) for n in results.nodes if n.resource_type == "model" and n.ok})
-            rows = self.dbt.count_rows(built, dates) if built else {}
+            rows = self.dbt.count_rows(built_relations(results), dates)
         except KeyboardInterrupt:
             self.ledger.record(marker_runs(marker, dates, files, "interrupted", "interrupted by Ctrl-C or SIGTERM"),
                                replacing=marker)
@@ -149,7 +157,6 @@ class Loader:
         project = self.dbt.project
         files = {day: project.source_file(day) for day in results.partition_dates}
         fingerprints = {day: file_fingerprint(path) for day, path in files.items()}
-        built = sorted({node_name(n.unique_id) for n in results.nodes if n.resource_type == "model" and n.ok})
-        rows = self.dbt.count_rows(built, results.partition_dates) if built else {}
+        rows = self.dbt.count_rows(built_relations(results), results.partition_dates)
         self.ledger.record(partition_runs(results, files, fingerprints, rows, str(project.source_dir)))
         return len(results.partition_dates)

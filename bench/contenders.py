@@ -1,0 +1,146 @@
+"""The contenders: each one's commands, run in a fresh folder with its own copy of a project and warehouse."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PRODUCT_FILES = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "data-tests"]
+MICROBATCH_PROJECT = REPO / "bench" / "microbatch_project"
+
+LABELS = {
+    "single_scan": "single DuckDB query (floor)",
+    "duckdb_loop": "plain DuckDB delete+insert loop",
+    "dbt_microbatch": "dbt microbatch, one invocation",
+    "dbt_process_loop": "dbt run --vars, a process each",
+    "runner_per_partition": "runner backfill --chunk-size 1",
+    "runner_batched": "runner backfill (default chunk)",
+}
+BASELINES = ["dbt_process_loop", "duckdb_loop", "dbt_microbatch", "single_scan"]
+RUNNERS = ["runner_per_partition", "runner_batched"]
+ORDER = ["single_scan", "duckdb_loop", "dbt_microbatch", "dbt_process_loop", "runner_per_partition", "runner_batched"]
+
+
+@dataclass(frozen=True)
+class Workload:
+    days: int
+    rows: int
+    process_loop_days: int
+    first_day: date = date(2018, 1, 1)
+
+    @property
+    def name(self) -> str:
+        return f"{self.days}x{self.rows}"
+
+    @property
+    def last_day(self) -> date:
+        return self.first_day + timedelta(days=self.days - 1)
+
+
+@dataclass
+class Plan:
+    """What to run for one contender, and where its results land."""
+
+    name: str
+    folder: Path
+    partitions: int
+    commands: list[list[str]]
+    setup: list[list[str]] = field(default_factory=list)
+    warehouse: Path | None = None
+    ledger: Path | None = None
+    project: Path | None = None
+    timings: Path | None = None  # per-partition seconds written by the contender itself
+    reset: list[Path] = field(default_factory=list)  # removed after the set-up, before the timed run
+
+
+def chunk_size_supported() -> bool:
+    """Whether this runner has the batched mode (`backfill --chunk-size`)."""
+    done = subprocess.run([str(BIN / "runner"), "backfill", "--help"], capture_output=True, text=True)
+    return "--chunk-size" in done.stdout
+
+
+def copy_project(source: Path, files: list[str] | None, destination: Path) -> Path:
+    if files is None:
+        shutil.copytree(source, destination)
+    else:
+        destination.mkdir(parents=True)
+        for name in files:
+            path = source / name
+            if path.exists():
+                (shutil.copytree if path.is_dir() else shutil.copy)(path, destination / name)
+    return destination
+
+
+def dbt_vars(source_dir: Path, **extra) -> str:
+    return json.dumps({**extra, "source_dir": str(source_dir)})
+
+
+def runner_command(project: Path, workload: Workload, source_dir: Path, chunk_size: int | None) -> list[str]:
+    command = [str(BIN / "runner"), "--project-dir", str(project), "backfill",
+               "--start", workload.first_day.isoformat(), "--end", workload.last_day.isoformat(), "--source-dir", str(source_dir)]
+    return command + (["--chunk-size", str(chunk_size)] if chunk_size is not None else [])
+
+
+def dbt_args(project: Path) -> list[str]:
+    return ["--project-dir", str(project), "--profiles-dir", str(project)]
+
+
+def make_templates(root: Path) -> dict[str, Path]:
+    """One copy of each project per workload, that every run copies again."""
+    product = copy_project(REPO, PRODUCT_FILES, root / "template-product")
+    microbatch = copy_project(MICROBATCH_PROJECT, None, root / "template-microbatch")
+    for name in ("target", "logs"):
+        shutil.rmtree(microbatch / name, ignore_errors=True)
+    return {"product": product, "microbatch": microbatch}
+
+
+def plan(name: str, folder: Path, workload: Workload, source_dir: Path, templates: dict[str, Path], chunked: bool,
+         warm: bool = True) -> Plan | None:
+    """The commands of one contender in its own folder; None when this runner cannot run it.
+    warm: parse the dbt project first, untimed, with this run's own warehouse path (the profile is
+    part of dbt's partial-parse key), so the timed run starts as a user's would on a parsed project."""
+    folder.mkdir(parents=True)
+    warehouse = folder / "warehouse.duckdb"
+    start, end = workload.first_day.isoformat(), workload.last_day.isoformat()
+    python = str(BIN / "python")
+    if name == "single_scan":
+        command = [python, "-m", "bench.single_scan", str(warehouse), str(source_dir)]
+        return Plan(name, folder, workload.days, [command], warehouse=warehouse)
+    if name == "duckdb_loop":
+        timings = folder / "timings.json"
+        command = [python, "-m", "bench.duckdb_loop", str(warehouse), str(source_dir), start, end, str(timings)]
+        return Plan(name, folder, workload.days, [command], warehouse=warehouse, timings=timings)
+    if name == "dbt_microbatch":
+        project = copy_project(templates["microbatch"], None, folder / "project")
+        end_exclusive = (workload.last_day + timedelta(days=1)).isoformat()
+        command = [str(BIN / "dbt"), "run", *dbt_args(project), "--event-time-start", start, "--event-time-end", end_exclusive,
+                   "--vars", dbt_vars(source_dir)]
+        setup = [[str(BIN / "dbt"), "parse", *dbt_args(project), "--vars", dbt_vars(source_dir)]] if warm else []
+        return Plan(name, folder, workload.days, [command], setup=setup, warehouse=warehouse, project=project)
+    if name == "dbt_process_loop":
+        project = copy_project(templates["product"], None, folder / "project")
+        days = [workload.first_day + timedelta(days=offset) for offset in range(min(workload.process_loop_days, workload.days))]
+        commands = [[str(BIN / "dbt"), "run", *dbt_args(project), "--vars", dbt_vars(source_dir, partition_date=day.isoformat())]
+                    for day in days]
+        setup = [[str(BIN / "dbt"), "seed", *dbt_args(project), "--vars", dbt_vars(source_dir)]]
+        return Plan(name, folder, len(days), commands, setup=setup, warehouse=warehouse, project=project)
+    if name in RUNNERS:
+        if name == "runner_batched" and not chunked:
+            return None
+        project = copy_project(templates["product"], None, folder / "project")
+        chunk = (1 if chunked else None) if name == "runner_per_partition" else None
+        ledger = folder / "ledger.duckdb"
+        # One partition loaded through the runner itself parses the project; then a new, empty warehouse.
+        setup = [[str(BIN / "runner"), "--project-dir", str(project), "run", workload.first_day.isoformat(),
+                  "--source-dir", str(source_dir)]] if warm else []
+        reset = [folder / f"{base}{suffix}" for base in ("warehouse.duckdb", "ledger.duckdb") for suffix in ("", ".wal")]
+        return Plan(name, folder, workload.days, [runner_command(project, workload, source_dir, chunk)],
+                    setup=setup, warehouse=warehouse, ledger=ledger, project=project, reset=reset)
+    raise ValueError(f"unknown contender {name}")

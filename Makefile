@@ -2,23 +2,26 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# The spark extra and suite are opt-in until the Spark suite has run green here: SPARK=1 make test.
+comma := ,
+EXTRAS := dev$(if $(SPARK),$(comma)spark)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)-$(subst $(comma),-,$(EXTRAS))
 
-.PHONY: run test lint dbt-test pytest bench clean
+.PHONY: run test lint dbt-test pytest spark-test browser bench bench-smoke clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[$(EXTRAS)]'
 	rm -f $(VENV)/.installed-* && touch $@
 
 run: $(STAMP)
 	$(BIN)/runner backfill
 	$(BIN)/runner status
 
-test: lint dbt-test pytest
+test: lint dbt-test pytest $(if $(SPARK),spark-test) bench-smoke
 
 lint: $(STAMP)
-	$(BIN)/ruff check --output-format concise runner tests
+	$(BIN)/ruff check --output-format concise runner tests bench
 	$(BIN)/sqlfluff lint models
 
 # The project's own dbt tests (unit tests, source tests, every data test) on one sample partition,
@@ -28,8 +31,27 @@ dbt-test: $(STAMP)
 	WAREHOUSE_PATH=target/dbt-test/warehouse.duckdb $(BIN)/dbt build --profiles-dir . \
 		--target-path target/dbt-test --vars '{partition_date: 2018-01-22}'
 
-pytest: $(STAMP)
-	$(BIN)/pytest -q -n 2 --durations=10
+pytest: $(STAMP) browser
+	$(BIN)/pytest -q -n 2 --durations=10 -m 'not spark'
+
+# The core end-to-end cases on the spark target: Spark in local mode, started by the tests, in one
+# process (one Spark session per process). Needs Java 17 and the spark extra.
+spark-test: $(STAMP)
+	$(BIN)/pytest -q -m spark --durations=10
+
+# The browser tests drive Debian's Chromium through Python's playwright (a dev dependency);
+# `playwright install` would download a browser, which is never done. Installed once, as root.
+browser:
+	test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; }
+
+# The backfill benchmark (bench/README.md): every contender on the same seeded files, medians of
+# 3 runs, a table on stdout and bench/out/results.json. Long: run it by hand, not in `make test`.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+# The same, tiny (10 days x 200 rows, 1 run): the harness and its correctness checks, not speed.
+bench-smoke: $(STAMP)
+	$(BIN)/python -m bench.run --smoke
 
 clean:
 	rm -rf target logs $(VENV)

@@ -81,8 +81,66 @@
 
 {# A date written YYYY-MM-DD or YYYY/MM/DD, or an error naming the file. #}
 {% macro parse_quote_date(raw_column) -%}
-    {{ parsed_or_fail(
-        "cast(coalesce(try_strptime(trim(" ~ raw_column ~ "), '%Y-%m-%d'), try_strptime(trim("
-        ~ raw_column ~ "), '%Y/%m/%d')) as date)",
-        raw_column, 'unparseable date') }}
+    {{ parsed_or_fail(try_parse_date(raw_column), raw_column, 'unparseable date') }}
+{%- endmacro %}
+
+
+{# The SQL of a text column parsed as a date written YYYY-MM-DD or YYYY/MM/DD, or null. #}
+{% macro try_parse_date(raw_column) %}
+    {{- return(adapter.dispatch('try_parse_date')(raw_column)) -}}
+{% endmacro %}
+
+{% macro default__try_parse_date(raw_column) -%}
+    cast(coalesce(try_strptime(trim({{ raw_column }}), '%Y-%m-%d'), try_strptime(trim({{ raw_column }}), '%Y/%m/%d')) as date)
+{%- endmacro %}
+
+{% macro spark__try_parse_date(raw_column) -%}
+    coalesce(try_to_date(trim({{ raw_column }}), 'yyyy-M-d'), try_to_date(trim({{ raw_column }}), 'yyyy/M/d'))
+{%- endmacro %}
+
+
+{# Spark: one temporary view per file (CSV, every column text, FAILFAST: a wrong column count or a
+   malformed row fails the read), unioned, with the file's path as `filename`. #}
+{% macro spark__read_partition_files() %}
+    {%- set views = [] -%}
+    {%- for day in partition_dates() -%}
+        {%- set view = 'daily_file_' ~ day | replace('-', '_') -%}
+        {%- if execute -%}
+            {%- do run_query(
+                "create or replace temporary view " ~ view ~ " (`date` string, share_price string, amount string,"
+                ~ " spend string, shift string, spread string) using csv options (path "
+                ~ spark_string(partition_file_path(day)) ~ ", header 'true', sep ',', quote '\"', escape '\"',"
+                ~ " mode 'FAILFAST', multiLine 'false')"
+            ) -%}
+        {%- endif -%}
+        {%- do views.append(view) -%}
+    {%- endfor -%}
+    (
+        {%- for view in views %}
+        select *, regexp_replace(input_file_name(), '^file:(//)?', '') as filename from {{ view }}
+        {{- ' union all' if not loop.last }}
+        {%- endfor %}
+    )
+{% endmacro %}
+
+
+{# A Spark SQL string literal: backslashes and quotes escaped. #}
+{% macro spark_string(text) -%}
+    '{{ text | replace("\\", "\\\\") | replace("'", "\\'") }}'
+{%- endmacro %}
+
+
+{% macro spark__partition_date_of_file(path_column) -%}
+    to_date(regexp_extract({{ path_column }}, '([0-9]{4}-[0-9]{2}-[0-9]{2})[.]csv$', 1), 'yyyy-MM-dd')
+{%- endmacro %}
+
+
+{% macro spark__parsed_or_fail(parsed, raw_column, what) -%}
+    case
+        when {{ parsed }} is not null then {{ parsed }}
+        else raise_error(concat(
+            '{{ what }} in ', filename, ' (column {{ raw_column }}): ',
+            coalesce(concat(chr(39), {{ raw_column }}, chr(39)), 'empty value')
+        ))
+    end
 {%- endmacro %}

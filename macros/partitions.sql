@@ -65,10 +65,56 @@
    transaction as the insert. delete+insert alone deletes only keys present in the new data,
    so an emptied or shrunk day would keep its old rows. #}
 {% macro clear_partitions() %}
+    {{- return(adapter.dispatch('clear_partitions')()) -}}
+{% endmacro %}
+
+{% macro default__clear_partitions() %}
     {%- if is_incremental() -%}
         delete from {{ this }} where {{ partition_predicate() }}
     {%- endif -%}
 {% endmacro %}
+
+{#- Spark: no delete on plain tables; insert_overwrite replaces the partitions (see drop_emptied_partitions). -#}
+{% macro spark__clear_partitions() %}{% endmacro %}
+
+
+{# The post-hook of every partitioned model: drop this invocation's partitions that the new data has
+   no rows for (an emptied day). Spark's dynamic partition overwrite replaces only the partitions it
+   writes rows to; this runs after it succeeded, so a failed load changes nothing. #}
+{% macro drop_emptied_partitions() %}
+    {{- return(adapter.dispatch('drop_emptied_partitions')()) -}}
+{% endmacro %}
+
+{#- DuckDB: the pre-hook already cleared the partitions whole. -#}
+{% macro default__drop_emptied_partitions() %}{% endmacro %}
+
+{% macro spark__drop_emptied_partitions() %}
+    {%- if execute -%}
+        {%- set written = run_query(
+            "select distinct cast(partition_date as string) as partition_date from (" ~ sql ~ ") as new_rows"
+        ).columns[0].values() | list -%}
+        {%- set emptied = partition_dates() | reject('in', written) | list -%}
+        {%- if emptied -%}
+            alter table {{ this }} drop if exists
+            {%- for day in emptied %} partition (partition_date = '{{ day }}'){{ ',' if not loop.last }}{% endfor %}
+        {%- endif -%}
+    {%- endif -%}
+{% endmacro %}
+
+
+{# The day of the week of a date: 0 is Sunday, 6 is Saturday. #}
+{% macro day_of_week(column) %}
+    {{- return(adapter.dispatch('day_of_week')(column)) -}}
+{% endmacro %}
+
+{% macro default__day_of_week(column) -%}
+    extract(dow from {{ column }})
+{%- endmacro %}
+
+{#- Spark counts from 1 (Sunday). -#}
+{% macro spark__day_of_week(column) -%}
+    (extract(dow from {{ column }}) - 1)
+{%- endmacro %}
 
 
 {# One row per partition of this invocation, with its date: the spine that keeps empty days visible. #}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -36,8 +37,6 @@ class Dbt:
     def __init__(self, project: Project):
         self.project = project
         self._manifest = None
-        # The profile reads the warehouse path from the environment.
-        os.environ["WAREHOUSE_PATH"] = str(project.warehouse_path)
         # The spark target's tables and metastore: beside the warehouse file unless SPARK_DIR says where.
         # Spark fixes them when its session starts: one place per process.
         os.environ.setdefault("SPARK_DIR", str(project.warehouse_path.parent / "spark"))
@@ -65,7 +64,8 @@ class Dbt:
         if manifest is not None:
             # The manifest is already in memory: skip rewriting manifest.json (most of the write time).
             args.append("--no-write-json")
-        result = dbtRunner(manifest=manifest).invoke(args)
+        with environment(WAREHOUSE_PATH=str(self.project.warehouse_path)):  # the profile reads it
+            result = dbtRunner(manifest=manifest).invoke(args)
         invocation = Invocation(target_path, None)
         if result.exception is not None:
             message = " ".join(str(result.exception).split()) or type(result.exception).__name__
@@ -142,6 +142,21 @@ class Dbt:
 
 def _as_date(value) -> date:
     return value if isinstance(value, date) and not hasattr(value, "hour") else date.fromisoformat(str(value)[:10])
+
+
+@contextmanager
+def environment(**values: str):
+    """Set environment variables for one dbt invocation, then put them back as they were."""
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def release_warehouse() -> None:

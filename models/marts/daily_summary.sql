@@ -43,7 +43,7 @@ final as (
         holidays.holiday_name,
         -- the exchange is shut on weekends and its holidays
         (
-            extract(dow from partitions.partition_date) not in (0, 6)
+            {{ day_of_week('partitions.partition_date') }} not in (0, 6)
             and holidays.holiday_date is null
         ) as is_trading_day
     from partitions

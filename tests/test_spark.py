@@ -1,0 +1,164 @@
+"""The same project on Apache Spark (local mode, in this process, through dbt-spark's session method).
+
+One Spark session per process fixes its warehouse and metastore when it starts, so these tests share
+one project and run in order: a backfill first, then each case on its own days. Select them with
+`pytest -m spark`; they need Java 17 and the spark extra (`pip install -e '.[spark]'`).
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from conftest import FIRST_DAY, Project
+
+pytestmark = pytest.mark.spark
+pytest.importorskip("pyspark", reason="the spark extra is not installed: pip install -e '.[spark]'")
+
+HEADER = "date,share_price,amount,spend,shift,spread\n"
+GOOD_ROW = "2018-01-02,10.0000,500.0000,9.5000,10.5000,9.0000\n"
+COLUMNS = "partition_date, quote_date, open_price, high_price, low_price, close_price, volume"
+SUMMARY_COLUMNS = (
+    "partition_date, quote_count, first_quote_date, last_quote_date, low_price, high_price, total_volume,"
+    " round(volume_weighted_close, 6), holiday_name, is_trading_day"
+)
+BAD_FILES = {
+    "bad number": (HEADER + "2018-01-02,ten,500.0000,9.5000,10.5000,9.0000\n", "unparseable number in"),
+    "bad date": (HEADER + "2018-13-45,10.0000,500.0000,9.5000,10.5000,9.0000\n", "unparseable date in"),
+    "wrong column count": (HEADER + GOOD_ROW + "2018-01-02,10.0000,500.0000,9.5000,10.5000\n", "Malformed"),
+    "malformed row": (HEADER + GOOD_ROW + '2018-01-02,"10.0000,500.0000,9.5000,10.5000,9.0000\n', "Malformed"),
+}
+
+
+def spark_sql(sql: str) -> list[tuple]:
+    """Rows from the Spark session dbt started in this process, sorted."""
+    from pyspark.sql import SparkSession
+
+    return sorted(tuple(row) for row in SparkSession.builder.getOrCreate().sql(sql).collect())
+
+
+class SparkProject(Project):
+    def rows(self, day: str) -> list[tuple]:
+        return spark_sql(f"select {COLUMNS} from daily_loads.raw_partition_data where partition_date = date '{day}'")
+
+    def counts(self) -> list[tuple]:
+        return spark_sql("select cast(partition_date as string), count(*) from daily_loads.raw_partition_data group by 1")
+
+    def quote_count(self, day: str) -> list[tuple]:
+        return spark_sql(f"select quote_count from daily_loads.daily_summary where partition_date = date '{day}'")
+
+
+@pytest.fixture(scope="module")
+def spark_project(template_project, tmp_path_factory):
+    """One project on the spark target for the whole module, its Spark files in a temporary folder."""
+    root = tmp_path_factory.mktemp("spark") / "project"
+    shutil.copytree(template_project, root)
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("WAREHOUSE_PATH", "LEDGER_PATH"):
+            patch.delenv(name, raising=False)
+        patch.setenv("SPARK_DIR", str(root / "data" / "spark"))
+        patch.setenv("DBT_TARGET", "spark")
+        patch.chdir(root)
+        project = SparkProject(root)
+        # Ten days: 01..05 for the backfill and the DuckDB comparison, the rest for the cases below.
+        from runner.sample_data import write_days
+
+        write_days(project.source_dir, FIRST_DAY, days=10, rows=20)
+        result = project.runner("--target", "spark", "backfill", "--start", "2018-01-01", "--end", "2018-01-05")
+        assert result.exit_code == 0, result.output
+        yield project
+
+
+def test_backfill_loads_the_range(spark_project):
+    assert spark_project.counts() == [(f"2018-01-0{day}", 20) for day in range(1, 6)]
+    statuses = spark_project.status("--start", "2018-01-01", "--end", "2018-01-05")
+    assert {entry["state"] for entry in statuses.values()} == {"materialized"}
+    assert [entry["rows"] for entry in statuses.values()] == [20] * 5
+    assert not (spark_project.root / "metastore_db").exists() and not (spark_project.root / "spark-warehouse").exists()
+    assert (spark_project.root / "data" / "spark" / "metastore_db").is_dir()
+
+
+def test_same_files_give_the_same_rows_as_duckdb(spark_project, project):
+    for day in range(1, 6):
+        shutil.copy(spark_project.file(f"2018-01-0{day}"), project.file(f"2018-01-0{day}"))
+    result = project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-05")
+    assert result.exit_code == 0, result.output
+    where = "where partition_date between date '2018-01-01' and date '2018-01-05'"
+    duck_rows = sorted(project.query(f"select {COLUMNS} from raw_partition_data {where}"))
+    assert spark_sql(f"select {COLUMNS} from daily_loads.raw_partition_data {where}") == duck_rows
+    assert len(duck_rows) == 100
+    duck_summary = sorted(project.query(f"select {SUMMARY_COLUMNS} from daily_summary {where}"))
+    spark_summary = spark_sql(f"select {SUMMARY_COLUMNS} from daily_loads.daily_summary {where}")
+    # The weighted close is a double on DuckDB and a decimal on Spark: compared rounded, as floats.
+    assert [as_float(row, 7) for row in spark_summary] == [as_float(row, 7) for row in duck_summary]
+    assert len(duck_summary) == 5
+
+
+def as_float(row: tuple, index: int) -> tuple:
+    return row[:index] + (None if row[index] is None else float(row[index]),) + row[index + 1:]
+
+
+def test_rerun_is_idempotent(spark_project):
+    first = spark_project.rows("2018-01-02")
+    result = spark_project.runner("run", "2018-01-02")
+    assert result.exit_code == 0, result.output
+    assert spark_project.rows("2018-01-02") == first and len(first) == 20
+
+
+def test_shrunk_day_leaves_no_stale_rows(spark_project):
+    lines = spark_project.file("2018-01-03").read_text().splitlines()
+    spark_project.file("2018-01-03").write_text("\n".join(lines[:4]) + "\n")
+    assert spark_project.runner("run", "2018-01-03").exit_code == 0
+    assert len(spark_project.rows("2018-01-03")) == 3
+    assert spark_project.quote_count("2018-01-03") == [(3,)]
+
+
+def test_empty_day_leaves_no_stale_rows(spark_project):
+    spark_project.file("2018-01-04").write_text(HEADER)
+    result = spark_project.runner("run", "2018-01-04")
+    assert result.exit_code == 0, result.output
+    assert spark_project.rows("2018-01-04") == []
+    assert len(spark_project.rows("2018-01-05")) == 20
+    assert spark_project.quote_count("2018-01-04") == [(0,)]
+    assert spark_project.status("--start", "2018-01-04", "--end", "2018-01-04")["2018-01-04"]["rows"] == 0
+
+
+@pytest.mark.parametrize("case", BAD_FILES)
+def test_bad_row_fails_the_partition_and_keeps_its_rows(spark_project, case):
+    loaded = spark_project.rows("2018-01-02")
+    good = spark_project.file("2018-01-02").read_text()
+    content, cause = BAD_FILES[case]
+    spark_project.file("2018-01-02").write_text(content)
+    try:
+        result = spark_project.runner("run", "2018-01-02", "--retries", "0")
+        assert result.exit_code == 1, result.output
+        line = result.output.splitlines()[0]
+        assert line.startswith("2018-01-02  failed  ") and cause in line and "2018-01-02.csv" in line
+        assert "Traceback" not in result.output
+        assert spark_project.rows("2018-01-02") == loaded and len(loaded) == 20
+        assert spark_project.status("--start", "2018-01-02", "--end", "2018-01-02")["2018-01-02"]["state"] == "failed"
+    finally:
+        spark_project.file("2018-01-02").write_text(good)
+
+
+def test_chunked_backfill_replaces_each_partition_including_an_emptied_one(spark_project):
+    result = spark_project.runner("backfill", "--start", "2018-01-06", "--end", "2018-01-08", "--chunk-size", "3")
+    assert result.exit_code == 0, result.output
+    spark_project.file("2018-01-07").write_text(HEADER)
+    result = spark_project.runner("backfill", "--start", "2018-01-06", "--end", "2018-01-08", "--only", "all", "--chunk-size", "3")
+    assert result.exit_code == 0, result.output
+    assert [row for row in spark_project.counts() if row[0] >= "2018-01-06"] == [("2018-01-06", 20), ("2018-01-08", 20)]
+    assert spark_project.quote_count("2018-01-07") == [(0,)]
+
+
+def test_hand_made_dbt_run_is_recorded(spark_project):
+    from dbt.cli.main import dbtRunner
+
+    result = dbtRunner().invoke(
+        ["run", "--project-dir", str(spark_project.root), "--profiles-dir", str(spark_project.root), "--target", "spark",
+         "--vars", "{partition_date: 2018-01-09, source_dir: " + str(spark_project.source_dir) + "}", "--log-level", "none"]
+    )
+    assert result.success, result.exception
+    assert len(spark_project.rows("2018-01-09")) == 20
+    entry = spark_project.status("--start", "2018-01-09", "--end", "2018-01-09")["2018-01-09"]
+    assert entry["state"] == "materialized" and entry["rows"] == 20

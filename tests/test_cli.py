@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from runner.cli import cli
 
 
-@pytest.mark.parametrize("command", ["run", "backfill", "status", "record"])
+@pytest.mark.parametrize("command", ["run", "backfill", "status", "history", "record"])
 def test_every_command_has_help(command):
     result = CliRunner().invoke(cli, [command, "--help"], catch_exceptions=False)
     assert result.exit_code == 0
@@ -18,7 +18,7 @@ def test_every_command_has_help(command):
 def test_group_help_lists_the_commands():
     result = CliRunner().invoke(cli, ["--help"], catch_exceptions=False)
     assert result.exit_code == 0
-    for command in ("run", "backfill", "status", "record"):
+    for command in ("run", "backfill", "status", "history", "record", "docs", "report"):
         assert command in result.output
 
 

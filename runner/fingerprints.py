@@ -9,7 +9,10 @@ from pathlib import Path
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # A chunk lists several partitions where a single run lists one; collapse the repeats.
 REPEATED_DAY = re.compile(r"(\(?date 'D'\)?)(\s*,\s*\1)+")
-REPEATED_FILE = re.compile(r"('[^']*D\.csv')(\s*,\s*'[^']*D\.csv')+")
+REPEATED_FILE = re.compile(r"('<file>')(\s*,\s*'<file>')+")
+# Where the files are (absolute from the runner, relative from a hand run) and comments are not code.
+FILE_PATH = re.compile(r"'[^']*\.csv'")
+COMMENT = re.compile(r"--[^\n]*")
 
 
 def file_fingerprint(path: Path) -> str | None:
@@ -26,6 +29,7 @@ def code_fingerprint(compiled_code: str | None, source_dir: str) -> str | None:
     changes when the code does and not from one partition or chunk to the next."""
     if not compiled_code:
         return None
-    text = DATE.sub("D", compiled_code.replace(source_dir, "<source_dir>"))
+    text = FILE_PATH.sub("'<file>'", COMMENT.sub("", compiled_code.replace(source_dir, "<source_dir>")))
+    text = DATE.sub("D", text)
     text = REPEATED_FILE.sub(r"\1", REPEATED_DAY.sub(r"\1", text))
     return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()

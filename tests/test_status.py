@@ -35,11 +35,13 @@ def test_status_json_has_every_partition_with_its_state(project):
 def test_status_table_is_readable(project):
     assert project.runner("run", "2018-01-01").exit_code == 0
     result = project.runner("status", "--start", "2018-01-01", "--end", "2018-01-02")
-    lines = result.output.splitlines()
-    assert lines[0].split() == ["partition_date", "state", "rows", "last_run_at", "invocation_id", "message"]
-    assert lines[1].split()[:3] == ["2018-01-01", "materialized", "20"]
-    assert lines[2].split() == ["2018-01-02", "missing", "-", "-", "-", "never", "loaded"]
-    assert lines[3] == "1 materialized, 0 failed, 0 stale, 1 missing"
+    bar, legend, header, first, second, summary = result.output.splitlines()
+    assert bar == "█·"  # one cell per day, as the legend explains
+    assert legend.split() == ["█", "materialized", "X", "failed", "~", "stale", "·", "missing"]
+    assert header.split() == ["partition_date", "state", "rows", "last_run_at", "invocation_id", "message"]
+    assert first.split()[:3] == ["2018-01-01", "materialized", "20"]
+    assert second.split() == ["2018-01-02", "missing", "-", "-", "-", "never", "loaded"]
+    assert summary == "1 materialized, 0 failed, 0 stale, 1 missing"
 
 
 def test_status_defaults_to_the_defined_range(project):
@@ -52,14 +54,17 @@ def test_ledger_records_every_node_per_partition(project):
     with duckdb.connect(str(project.ledger), read_only=True) as ledger:
         rows = ledger.execute(
             "select partition_date::varchar, resource_type, count(*), count(distinct invocation_id),"
-            " bool_and(status in ('success', 'pass')), max(rows_loaded), count(distinct source_fingerprint)"
+            " bool_and(status in ('success', 'pass', 'no-op')), max(rows_loaded), count(distinct source_fingerprint)"
             " from partition_runs group by all order by all"
         ).fetchall()
         models = ledger.execute(
             "select unique_id, rows_loaded, started_at <= completed_at, execution_time > 0, length(code_fingerprint)"
             " from partition_runs where resource_type = 'model' and partition_date = '2018-01-01' order by 1"
         ).fetchall()
-    assert [row[:2] for row in rows] == [("2018-01-01", "model"), ("2018-01-01", "test"), ("2018-01-02", "model"), ("2018-01-02", "test")]
+    # dbt build reports the exposure as a no-op; the ledger keeps every result it reports
+    assert [row[:2] for row in rows] == [
+        (day, resource_type) for day in ("2018-01-01", "2018-01-02") for resource_type in ("exposure", "model", "test")
+    ]
     assert all(row[3] == 1 and row[4] and row[6] == 1 for row in rows)
     assert models == [
         ("model.daily_loads.daily_summary", 1, True, True, 64),

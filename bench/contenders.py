@@ -26,6 +26,17 @@ LABELS = {
 BASELINES = ["dbt_process_loop", "duckdb_loop", "dbt_microbatch", "single_scan"]
 RUNNERS = ["runner_per_partition", "runner_batched"]
 ORDER = ["single_scan", "duckdb_loop", "dbt_microbatch", "dbt_process_loop", "runner_per_partition", "runner_batched"]
+SWEEP_PREFIX = "runner_chunk_"  # runner_chunk_N: `runner backfill --chunk-size N`, for choosing the default
+
+
+def sweep_name(chunk_size: int) -> str:
+    return f"{SWEEP_PREFIX}{chunk_size}"
+
+
+def label(name: str) -> str:
+    if name.startswith(SWEEP_PREFIX):
+        return f"runner backfill --chunk-size {name.removeprefix(SWEEP_PREFIX)}"
+    return LABELS[name]
 
 
 @dataclass(frozen=True)
@@ -131,11 +142,13 @@ def plan(name: str, folder: Path, workload: Workload, source_dir: Path, template
                     for day in days]
         setup = [[str(BIN / "dbt"), "seed", *dbt_args(project), "--vars", dbt_vars(source_dir)]]
         return Plan(name, folder, len(days), commands, setup=setup, warehouse=warehouse, project=project)
-    if name in RUNNERS:
-        if name == "runner_batched" and not chunked:
+    if name in RUNNERS or name.startswith(SWEEP_PREFIX):
+        if name != "runner_per_partition" and not chunked:
             return None
         project = copy_project(templates["product"], None, folder / "project")
         chunk = (1 if chunked else None) if name == "runner_per_partition" else None
+        if name.startswith(SWEEP_PREFIX):
+            chunk = int(name.removeprefix(SWEEP_PREFIX))
         ledger = folder / "ledger.duckdb"
         # One partition loaded through the runner itself parses the project; then a new, empty warehouse.
         setup = [[str(BIN / "runner"), "--project-dir", str(project), "run", workload.first_day.isoformat(),

@@ -26,7 +26,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import checks
-from bench.contenders import BASELINES, BIN, LABELS, ORDER, REPO, RUNNERS, Workload, chunk_size_supported, make_templates, plan
+from bench.contenders import (
+    BASELINES,
+    BIN,
+    ORDER,
+    REPO,
+    RUNNERS,
+    Workload,
+    chunk_size_supported,
+    label,
+    make_templates,
+    plan,
+    sweep_name,
+)
 from bench.measure import run_all
 
 FULL_WORKLOADS = ["365x2000", "730x2000", "30x100000"]
@@ -56,6 +68,8 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, help="runs of each contender; the median is reported (default 3, smoke 1)")
     parser.add_argument("--contenders", help=f"comma-separated subset of: {','.join(ORDER)} (default: all)")
     parser.add_argument("--process-loop-days", type=int, help="partitions of the process-per-partition loop (default 10, smoke 3)")
+    parser.add_argument("--chunk-sizes", help="comma-separated chunk sizes to run the runner with as well (runner_chunk_N), "
+                        "to choose the default from measurements; for example 7,30,90,365")
     parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic data (default 7)")
     parser.add_argument("--out", type=Path, help="JSON results (default bench/out/results.json, smoke bench/out/smoke.json)")
     parser.add_argument("--data-dir", type=Path, default=REPO / "bench" / "out" / "data",
@@ -72,6 +86,13 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown contenders: {', '.join(sorted(unknown))}")
     args.contenders = [name for name in ORDER if name in args.contenders]
+    try:
+        sizes = [int(size) for size in args.chunk_sizes.split(",")] if args.chunk_sizes else []
+    except ValueError:
+        parser.error(f"--chunk-sizes is a comma list of whole numbers, not {args.chunk_sizes!r}")
+    if any(size < 1 for size in sizes):
+        parser.error("--chunk-sizes: every size is at least 1")
+    args.contenders += [sweep_name(size) for size in sizes]
     args.out = args.out or REPO / "bench" / "out" / ("smoke.json" if args.smoke else "results.json")
     return args
 
@@ -148,7 +169,7 @@ def summarise(workload: Workload, runs: dict, partitions: dict, all_checks: list
     for name, measured in runs.items():
         seconds = statistics.median(run["seconds"] for run in measured)
         contenders[name] = {
-            "label": LABELS[name],
+            "label": label(name),
             "partitions": partitions[name],
             "runs": measured,
             "failed_runs": sum(1 for run in measured if run["exit_code"] != 0),
@@ -163,11 +184,11 @@ def summarise(workload: Workload, runs: dict, partitions: dict, all_checks: list
             for baseline in BASELINES if baseline in contenders and contenders[baseline]["ms_per_partition"]
         }
     targets = []
-    for label, (name, baseline, limit) in TARGETS.items():
+    for target, (name, baseline, limit) in TARGETS.items():
         if name in contenders and baseline in contenders:
             ratio = contenders[name]["ms_per_partition"] / contenders[baseline]["ms_per_partition"]
             shown = f"{1 / ratio:.1f}x faster" if limit < 1 and baseline == "dbt_process_loop" else f"{ratio:.3f}x"
-            targets.append({"target": label, "ok": ratio <= limit, "value": round(ratio, 4), "shown": shown})
+            targets.append({"target": target, "ok": ratio <= limit, "value": round(ratio, 4), "shown": shown})
     for name in RUNNERS:
         if name in contenders:
             rss = contenders[name]["max_peak_rss_mb"]
@@ -204,10 +225,7 @@ def table(result: dict) -> str:
     baselines = [name for name in BASELINES if name in result["contenders"]]
     header = ["contender", "parts", "wall s", "ms/part", "peak MB", *[f"x {name}" for name in baselines]]
     rows = []
-    for name in ORDER:
-        entry = result["contenders"].get(name)
-        if entry is None:
-            continue
+    for name, entry in result["contenders"].items():
         failed = f" ({entry['failed_runs']} failed)" if entry["failed_runs"] else ""
         ratios = [f"{entry['ratios'][baseline]:.3f}" if baseline in entry["ratios"] else "-" for baseline in baselines]
         rows.append([name + failed, str(entry["partitions"]), f"{entry['median_seconds']:.2f}", f"{entry['ms_per_partition']:.1f}",

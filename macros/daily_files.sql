@@ -99,28 +99,29 @@
 {%- endmacro %}
 
 
-{# Spark: one temporary view per file (CSV, every column text, FAILFAST: a wrong column count or a
-   malformed row fails the read), unioned, with the file's path as `filename`. #}
+{# Spark: one temporary view per file (CSV, every column text, FAILFAST: a missing file, a wrong
+   column count or a malformed row fails the read), unioned into one view with the file's path as
+   `filename`. The model's SQL names only that view, so it reads the same for any partitions and its
+   code fingerprint does not change from one chunk to the next. #}
 {% macro spark__read_partition_files() %}
-    {%- set views = [] -%}
-    {%- for day in partition_dates() -%}
-        {%- set view = 'daily_file_' ~ day | replace('-', '_') -%}
-        {%- if execute -%}
+    {%- set files_view = 'daily_partition_files' -%}
+    {%- if execute -%}
+        {%- set selects = [] -%}
+        {%- for day in partition_dates() -%}
+            {%- set view = 'daily_file_' ~ day | replace('-', '_') -%}
             {%- do run_query(
                 "create or replace temporary view " ~ view ~ " (`date` string, share_price string, amount string,"
                 ~ " spend string, shift string, spread string) using csv options (path "
                 ~ spark_string(partition_file_path(day)) ~ ", header 'true', sep ',', quote '\"', escape '\"',"
                 ~ " mode 'FAILFAST', multiLine 'false')"
             ) -%}
-        {%- endif -%}
-        {%- do views.append(view) -%}
-    {%- endfor -%}
-    (
-        {%- for view in views %}
-        select *, regexp_replace(input_file_name(), '^file:(//)?', '') as filename from {{ view }}
-        {{- ' union all' if not loop.last }}
-        {%- endfor %}
-    )
+            {%- do selects.append(
+                "select *, regexp_replace(input_file_name(), '^file:(//)?', '') as filename from " ~ view
+            ) -%}
+        {%- endfor -%}
+        {%- do run_query("create or replace temporary view " ~ files_view ~ " as " ~ selects | join(" union all ")) -%}
+    {%- endif -%}
+    {{- return(files_view) -}}
 {% endmacro %}
 
 

@@ -44,6 +44,7 @@ class RunResults:
     partition_dates: list[date]
     generated_at: datetime
     nodes: list[NodeResult]
+    target: str | None = None  # as named on the command line; None: the profile's default
 
     @property
     def ok(self) -> bool:
@@ -113,6 +114,7 @@ def read_run_results(path: Path) -> RunResults:
             partition_dates=partition_dates_of(args.get("vars") or {}),
             generated_at=_timestamp(metadata["generated_at"]),
             nodes=[_node(result) for result in raw["results"]],
+            target=args.get("target"),
         )
     except FileNotFoundError:
         raise ArtifactError(f"{path}: no such file") from None

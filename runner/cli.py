@@ -17,7 +17,7 @@ from runner.dbt import Dbt, release_warehouse
 from runner.ledger import Ledger, LedgerError
 from runner.loading import Interrupted, Loader
 from runner.partitions import date_range, parse_partition_date
-from runner.project import PRIMARY_MODEL, ProjectError, load_project
+from runner.project import PRIMARY_MODEL, TARGET_NAME, ProjectError, load_project
 from runner.render import (
     Progress,
     backfill_json,
@@ -95,11 +95,18 @@ def resolve_range(project, start: date | None, end: date | None) -> list[date]:
 @click.group()
 @click.option("--project-dir", type=click.Path(file_okay=False), default=None,
               help="The dbt project (default: the working directory, else this repository).")
-@click.option("--target", default=None, help="The dbt target of profiles.yml (default: DBT_TARGET, else the profile's).")
+@click.option("--target", envvar="DBT_TARGET", default=None, callback=lambda ctx, param, value: valid_target(value),
+              help="The dbt target of profiles.yml (default: DBT_TARGET, else the profile's).")
 @click.pass_context
 def cli(ctx, project_dir, target):
     """Load daily partitions with dbt, backfill ranges and track every partition."""
     ctx.obj = {"project_dir": project_dir, "target": target}
+
+
+def valid_target(name: str | None) -> str | None:
+    if name is not None and not TARGET_NAME.fullmatch(name):
+        raise click.BadParameter(f"{name!r}: a target name is letters, digits, '_' and '-'", param_hint="--target")
+    return name or None
 
 
 def open_project(ctx, source_dir=None):

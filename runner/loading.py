@@ -152,9 +152,12 @@ class Loader:
         results = read_run_results(path)
         if not results.partition_dates:
             raise ArtifactError(f"{path}: the invocation names no partition_date in its --vars")
+        project = self.dbt.project
+        ran_on = results.target or project.default_target
+        if ran_on != project.target_name:
+            raise ArtifactError(f"{path}: the invocation ran on target {ran_on}, not {project.target_name}: use --target {ran_on}")
         if self.ledger.has_invocation(results.invocation_id):
             return 0
-        project = self.dbt.project
         files = {day: project.source_file(day) for day in results.partition_dates}
         fingerprints = {day: file_fingerprint(path) for day, path in files.items()}
         rows = self.dbt.count_rows(built_relations(results), results.partition_dates)

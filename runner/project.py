@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from runner.partitions import DefinedPartitions, parse_partition_date
 
 PARTITIONED_SELECTOR = "stg_daily_files__quotes+"
 PRIMARY_MODEL = "raw_partition_data"
+TARGET_NAME = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class ProjectError(Exception):
@@ -24,7 +26,12 @@ class Project:
     warehouse_path: Path
     ledger_path: Path
     source_dir: Path
-    target: str | None = None
+    target: str | None = None  # None: the profile's default target
+    default_target: str | None = None
+
+    @property
+    def target_name(self) -> str | None:
+        return self.target or self.default_target
 
     @property
     def artifacts_dir(self) -> Path:
@@ -66,11 +73,35 @@ def find_project_dir(explicit: str | None) -> Path:
 
 def load_project(project_dir: str | None = None, source_dir: str | None = None, target: str | None = None) -> Project:
     root = find_project_dir(project_dir)
+    target = target or os.environ.get("DBT_TARGET") or None
+    if target is not None and not TARGET_NAME.fullmatch(target):
+        raise ProjectError(f"target {target!r}: a target name is letters, digits, '_' and '-'")
+    default = default_target(root)
     warehouse = Path(os.environ.get("WAREHOUSE_PATH") or root / "data" / "warehouse.duckdb")
-    warehouse = warehouse if warehouse.is_absolute() else Path.cwd() / warehouse
-    ledger = Path(os.environ.get("LEDGER_PATH") or warehouse.with_suffix(".ledger.duckdb"))
-    project = Project(root, warehouse.resolve(), ledger.resolve(), root, target or os.environ.get("DBT_TARGET"))
+    warehouse = (warehouse if warehouse.is_absolute() else Path.cwd() / warehouse).resolve()
+    project = Project(root, warehouse, ledger_path(warehouse, target, default), root, target, default)
     configured = source_dir or str(project.project_vars().get("source_dir", "data/source"))
     source = Path(configured) if source_dir is None or Path(configured).is_absolute() else Path.cwd() / configured
     source = source if source.is_absolute() else root / source
-    return Project(root, project.warehouse_path, project.ledger_path, source.resolve(), project.target)
+    return Project(root, project.warehouse_path, project.ledger_path, source.resolve(), target, default)
+
+
+def ledger_path(warehouse: Path, target: str | None, default: str | None) -> Path:
+    """LEDGER_PATH, else beside the warehouse file: one ledger per target, so partitions loaded on
+    one engine never count as loaded on another."""
+    if os.environ.get("LEDGER_PATH"):
+        return Path(os.environ["LEDGER_PATH"]).resolve()
+    suffix = ".ledger.duckdb" if target in (None, default) else f".{target}.ledger.duckdb"
+    return warehouse.with_suffix(suffix)
+
+
+def default_target(root: Path) -> str | None:
+    """The target dbt uses when none is named: the profile's `target` in the project's profiles.yml."""
+    try:
+        with open(root / "profiles.yml") as handle:
+            profiles = yaml.safe_load(handle) or {}
+        with open(root / "dbt_project.yml") as handle:
+            profile = (yaml.safe_load(handle) or {}).get("profile")
+        return str(profiles[profile]["target"])
+    except (OSError, KeyError, TypeError, yaml.YAMLError):
+        return None

@@ -41,13 +41,18 @@ def parse_selection(text: str) -> set[str]:
 
 def pick_up_hand_run(dbt: Dbt, ledger: Ledger) -> None:
     """A `dbt run --vars '{partition_date: ...}'` made by hand leaves target/run_results.json:
-    record it once, so status is true whoever ran dbt."""
+    record it once, so status is true whoever ran dbt. A run on another target belongs to that
+    target's ledger: `runner --target T status` picks it up."""
     path = dbt.project.hand_run_results
     try:
         results = read_run_results(path)
     except ArtifactError:
         return
-    if results.partition_dates and results.command in ("run", "build") and not ledger.has_invocation(results.invocation_id):
+    on_this_target = (results.target or dbt.project.default_target) == dbt.project.target_name
+    if (
+        on_this_target and results.partition_dates and results.command in ("run", "build")
+        and not ledger.has_invocation(results.invocation_id)
+    ):
         Loader(dbt, ledger, PRIMARY_MODEL).record_hand_run(path)
 
 

@@ -108,6 +108,27 @@ def test_record_reads_a_saved_run_results(project, tmp_path):
     assert project.status("--start", "2018-01-04", "--end", "2018-01-04")["2018-01-04"]["state"] == "materialized"
 
 
+def test_a_run_on_another_target_stays_out_of_this_targets_ledger(project, tmp_path):
+    fixture = json.loads((Path(__file__).parent / "fixtures" / "run_results_failed.json").read_text())
+    fixture["args"]["target"] = "spark"
+    (project.root / "target").mkdir(exist_ok=True)
+    (project.root / "target" / "run_results.json").write_text(json.dumps(fixture))
+    day = fixture["args"]["vars"]["partition_date"]
+
+    assert project.status("--start", day, "--end", day)[day]["state"] == "missing"  # not picked up here
+    result = project.runner("record")
+    assert result.exit_code == 1
+    assert result.output.endswith("the invocation ran on target spark, not duckdb: use --target spark\n")
+    assert not project.ledger.exists()
+
+    from runner.project import load_project
+
+    assert load_project(str(project.root), target="spark").ledger_path == project.root / "data" / "warehouse.spark.ledger.duckdb"
+    assert load_project(str(project.root), target="duckdb").ledger_path == project.ledger
+    bad = project.runner("--target", "../x", "status")
+    assert bad.exit_code == 2 and "a target name is letters" in bad.output
+
+
 def test_record_of_a_run_without_partition_vars_is_one_clear_error(project, tmp_path):
     fixture = json.loads((Path(__file__).parent / "fixtures" / "run_results_failed.json").read_text())
     fixture["args"]["vars"] = {}

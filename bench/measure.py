@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
+import json
 import subprocess
-import time
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,17 +18,17 @@ class Measured:
 
 
 def run_timed(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> Measured:
-    """Run one command to completion. Peak RSS comes from wait4() on that child: the largest
-    resident set of the child or any descendant it waited for (Linux reports ru_maxrss in KiB)."""
+    """Run one command to completion through bench.peak_rss, a fresh small launcher: its wall
+    seconds and the peak resident set of the command (or of the largest descendant it waited for)."""
+    figures = log.with_suffix(".measure.json")
     with open(log, "ab") as out:
         out.write(("$ " + " ".join(command) + "\n").encode())
         out.flush()
-        began = time.perf_counter()
-        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - began
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return Measured(seconds, usage.ru_maxrss / 1024, process.returncode, log)
+        launcher = [sys.executable, "-m", "bench.peak_rss", str(figures), *command]
+        exit_code = subprocess.run(launcher, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT).returncode
+    measured = json.loads(figures.read_text())
+    figures.unlink()
+    return Measured(measured["seconds"], measured["peak_rss_mb"], exit_code, log)
 
 
 def run_all(commands: list[list[str]], cwd: Path, env: dict[str, str], log: Path) -> Measured:

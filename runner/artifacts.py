@@ -58,6 +58,9 @@ class RunResults:
         return found
 
 
+JAVA_FRAME = re.compile(r"^(at [\w$.<>/]+\(.*\)|\.\.\. \d+ more)$")
+
+
 def one_line(message: str | None) -> str | None:
     """dbt and DuckDB messages span lines; keep what names the problem, on one line."""
     if not message:
@@ -67,8 +70,10 @@ def one_line(message: str | None) -> str | None:
         line = line.strip()
         if not line or line.startswith(("LINE ", "^", "compiled code at", ">")) or set(line) <= {"^", " "}:
             continue
-        if line.startswith("Possible fixes"):
+        if line.startswith(("Possible fixes", "JVM stacktrace:", "Driver stacktrace:")):
             break
+        if JAVA_FRAME.match(line) or any(line in earlier for earlier in kept):  # Spark: the JVM stack, the cause again
+            continue
         kept.append(line)
     file_line = re.search(r"^\s*file = (.+)$", message, re.MULTILINE)
     if file_line and not any(file_line.group(1) in line for line in kept):

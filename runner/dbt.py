@@ -40,6 +40,8 @@ class Dbt:
         # The spark target's tables and metastore: beside the warehouse file unless SPARK_DIR says where.
         # Spark fixes them when its session starts: one place per process.
         os.environ.setdefault("SPARK_DIR", str(project.warehouse_path.parent / "spark"))
+        # DuckDB creates the warehouse file, not its folder (a fresh clone has no data/ output yet).
+        project.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
 
     def _common_args(self) -> list[str]:
         args = ["--project-dir", str(self.project.project_dir), "--profiles-dir", str(self.project.project_dir)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from pathlib import Path
@@ -24,6 +25,7 @@ def file_fingerprint(path: Path) -> str | None:
         return None
 
 
+@functools.lru_cache(maxsize=64)  # a chunk records the same compiled code for each of its partitions
 def code_fingerprint(compiled_code: str | None, source_dir: str) -> str | None:
     """SHA-256 of compiled SQL with the partition dates and file locations taken out, so it
     changes when the code does and not from one partition or chunk to the next."""

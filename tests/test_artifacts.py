@@ -39,6 +39,19 @@ def test_one_line_keeps_single_lines():
     assert one_line(None) is None
 
 
+def test_a_spark_error_keeps_its_cause_and_drops_the_jvm_stack():
+    message = (
+        "Database Error\n  [FAILED_READ_FILE.NO_HINT] Encountered error while reading file file:///d/2018-01-02.csv.\n"
+        "  at org.apache.spark.sql.errors.QueryExecutionErrors$.cannotReadFilesError(QueryExecutionErrors.scala:856)\n"
+        "  at scala.collection.Iterator$$anon$10.hasNext(Iterator.scala:593)\n  ... 17 more\n"
+        "  Encountered error while reading file file:///d/2018-01-02.csv.\n"
+        "JVM stacktrace:\norg.apache.spark.SparkException: Job aborted\n"
+    )
+    assert one_line(message) == (
+        "Database Error | [FAILED_READ_FILE.NO_HINT] Encountered error while reading file file:///d/2018-01-02.csv."
+    )
+
+
 def test_not_a_run_results_file_is_an_artifact_error(tmp_path):
     (tmp_path / "x.json").write_text("{}")
     with pytest.raises(ArtifactError, match="not a dbt run_results.json"):

@@ -61,6 +61,7 @@ def spark_project(template_project, tmp_path_factory):
         patch.chdir(root)
         project = SparkProject(root)
         # Ten days: 01..05 for the backfill and the DuckDB comparison, the rest for the cases below.
+        # Spark in local mode takes seconds a query, so the cases share as few dbt builds as they can.
         from runner.sample_data import write_days
 
         write_days(project.source_dir, FIRST_DAY, days=10, rows=20)
@@ -98,29 +99,24 @@ def as_float(row: tuple, index: int) -> tuple:
     return row[:index] + (None if row[index] is None else float(row[index]),) + row[index + 1:]
 
 
-def test_rerun_is_idempotent(spark_project):
-    first = spark_project.rows("2018-01-02")
-    result = spark_project.runner("run", "2018-01-02")
-    assert result.exit_code == 0, result.output
-    assert spark_project.rows("2018-01-02") == first and len(first) == 20
-
-
-def test_shrunk_day_leaves_no_stale_rows(spark_project):
+def test_chunked_reload_is_idempotent_and_replaces_shrunk_and_emptied_days(spark_project):
+    """One chunk of three days: one unchanged, one shrunk, one emptied; each replaced as a unit."""
+    unchanged = spark_project.rows("2018-01-02")
     lines = spark_project.file("2018-01-03").read_text().splitlines()
     spark_project.file("2018-01-03").write_text("\n".join(lines[:4]) + "\n")
-    assert spark_project.runner("run", "2018-01-03").exit_code == 0
-    assert len(spark_project.rows("2018-01-03")) == 3
-    assert spark_project.quote_count("2018-01-03") == [(3,)]
-
-
-def test_empty_day_leaves_no_stale_rows(spark_project):
     spark_project.file("2018-01-04").write_text(HEADER)
-    result = spark_project.runner("run", "2018-01-04")
+
+    result = spark_project.runner("backfill", "--start", "2018-01-02", "--end", "2018-01-04", "--only", "all", "--chunk-size", "3")
+
     assert result.exit_code == 0, result.output
-    assert spark_project.rows("2018-01-04") == []
+    assert spark_project.rows("2018-01-02") == unchanged and len(unchanged) == 20
+    assert len(spark_project.rows("2018-01-03")) == 3 and spark_project.quote_count("2018-01-03") == [(3,)]
+    assert spark_project.rows("2018-01-04") == [] and spark_project.quote_count("2018-01-04") == [(0,)]
     assert len(spark_project.rows("2018-01-05")) == 20
-    assert spark_project.quote_count("2018-01-04") == [(0,)]
-    assert spark_project.status("--start", "2018-01-04", "--end", "2018-01-04")["2018-01-04"]["rows"] == 0
+    statuses = spark_project.status("--start", "2018-01-02", "--end", "2018-01-04")
+    assert [(entry["state"], entry["rows"]) for entry in statuses.values()] == [
+        ("materialized", 20), ("materialized", 3), ("materialized", 0),
+    ]
 
 
 @pytest.mark.parametrize("case", BAD_FILES)
@@ -139,16 +135,6 @@ def test_bad_row_fails_the_partition_and_keeps_its_rows(spark_project, case):
         assert spark_project.status("--start", "2018-01-02", "--end", "2018-01-02")["2018-01-02"]["state"] == "failed"
     finally:
         spark_project.file("2018-01-02").write_text(good)
-
-
-def test_chunked_backfill_replaces_each_partition_including_an_emptied_one(spark_project):
-    result = spark_project.runner("backfill", "--start", "2018-01-06", "--end", "2018-01-08", "--chunk-size", "3")
-    assert result.exit_code == 0, result.output
-    spark_project.file("2018-01-07").write_text(HEADER)
-    result = spark_project.runner("backfill", "--start", "2018-01-06", "--end", "2018-01-08", "--only", "all", "--chunk-size", "3")
-    assert result.exit_code == 0, result.output
-    assert [row for row in spark_project.counts() if row[0] >= "2018-01-06"] == [("2018-01-06", 20), ("2018-01-08", 20)]
-    assert spark_project.quote_count("2018-01-07") == [(0,)]
 
 
 def test_hand_made_dbt_run_is_recorded(spark_project):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 from datetime import date
 from pathlib import Path
 
@@ -34,6 +35,13 @@ def template_project(tmp_path_factory) -> Path:
     dbt = Dbt(load_project(str(root)))
     assert dbt.parse().error is None
     return root
+
+
+def ctrl_c_reaches_the_child() -> None:
+    """preexec_fn for a child that a test stops with SIGINT, as Ctrl-C in a terminal does. A shell
+    running the tests in the background (`make test &`) ignores SIGINT, its children inherit that,
+    and Python then never turns SIGINT into KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 class Project:

@@ -14,6 +14,7 @@ from urllib.error import HTTPError
 
 import pytest
 from browser import artifact, chromium
+from conftest import ctrl_c_reaches_the_child
 
 from runner.docs_site import DocsError, DocsSite, open_server
 
@@ -130,7 +131,7 @@ def test_docs_serve_serves_the_site_on_localhost_only(project):
     process = subprocess.Popen(
         [sys.executable, "-m", "runner", "--project-dir", str(project.root), "docs", "--serve", "--port", str(port)],
         cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=ctrl_c_reaches_the_child,
     )
     try:
         lines = []

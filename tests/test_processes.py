@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import ctrl_c_reaches_the_child
 
 RUNNER = str(Path(sys.executable).with_name("runner"))
 DAYS = ["2018-01-01", "2018-01-02", "2018-01-03", "2018-01-04", "2018-01-05"]
@@ -18,7 +19,7 @@ DAYS = ["2018-01-01", "2018-01-02", "2018-01-03", "2018-01-04", "2018-01-05"]
 def start_backfill(project) -> subprocess.Popen:
     return subprocess.Popen(
         [RUNNER, "--project-dir", str(project.root), "backfill", "--start", DAYS[0], "--end", DAYS[-1], "--chunk-size", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=project.root,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=project.root, preexec_fn=ctrl_c_reaches_the_child,
     )
 
 

@@ -17,7 +17,7 @@ from runner.dbt import Dbt, release_warehouse
 from runner.ledger import Ledger, LedgerError
 from runner.loading import Interrupted, Loader
 from runner.partitions import date_range, parse_partition_date
-from runner.project import PRIMARY_MODEL, TARGET_NAME, ProjectError, load_project
+from runner.project import PRIMARY_MODEL, ProjectError, checked_target, load_project
 from runner.render import (
     Progress,
     backfill_json,
@@ -104,9 +104,10 @@ def cli(ctx, project_dir, target):
 
 
 def valid_target(name: str | None) -> str | None:
-    if name is not None and not TARGET_NAME.fullmatch(name):
-        raise click.BadParameter(f"{name!r}: a target name is letters, digits, '_' and '-'", param_hint="--target")
-    return name or None
+    try:
+        return checked_target(name or None)
+    except ProjectError as error:
+        raise click.BadParameter(str(error), param_hint="--target") from None
 
 
 def open_project(ctx, source_dir=None):

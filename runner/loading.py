@@ -153,8 +153,8 @@ class Loader:
         if not results.partition_dates:
             raise ArtifactError(f"{path}: the invocation names no partition_date in its --vars")
         project = self.dbt.project
-        ran_on = results.target or project.default_target
-        if ran_on != project.target_name:
+        if not project.ran_on_this_target(results.target):
+            ran_on = results.target or project.default_target
             raise ArtifactError(f"{path}: the invocation ran on target {ran_on}, not {project.target_name}: use --target {ran_on}")
         if self.ledger.has_invocation(results.invocation_id):
             return 0

@@ -33,6 +33,10 @@ class Project:
     def target_name(self) -> str | None:
         return self.target or self.default_target
 
+    def ran_on_this_target(self, target: str | None) -> bool:
+        """Whether an invocation that names `target` (None: it named none) ran on this project's target."""
+        return (target or self.default_target) == self.target_name
+
     @property
     def artifacts_dir(self) -> Path:
         """The runner's own dbt artifacts: one folder per invocation, never the shared target/."""
@@ -47,8 +51,7 @@ class Project:
         return self.source_dir / f"{day.isoformat()}.csv"
 
     def project_vars(self) -> dict:
-        with open(self.project_dir / "dbt_project.yml") as handle:
-            return (yaml.safe_load(handle) or {}).get("vars") or {}
+        return project_vars(self.project_dir)
 
     def defined_partitions(self) -> DefinedPartitions:
         """The partition range declared once, in dbt_project.yml vars."""
@@ -73,17 +76,26 @@ def find_project_dir(explicit: str | None) -> Path:
 
 def load_project(project_dir: str | None = None, source_dir: str | None = None, target: str | None = None) -> Project:
     root = find_project_dir(project_dir)
-    target = target or os.environ.get("DBT_TARGET") or None
-    if target is not None and not TARGET_NAME.fullmatch(target):
-        raise ProjectError(f"target {target!r}: a target name is letters, digits, '_' and '-'")
+    target = checked_target(target or os.environ.get("DBT_TARGET") or None)
     default = default_target(root)
     warehouse = Path(os.environ.get("WAREHOUSE_PATH") or root / "data" / "warehouse.duckdb")
     warehouse = (warehouse if warehouse.is_absolute() else Path.cwd() / warehouse).resolve()
-    project = Project(root, warehouse, ledger_path(warehouse, target, default), root, target, default)
-    configured = source_dir or str(project.project_vars().get("source_dir", "data/source"))
+    configured = source_dir or str(project_vars(root).get("source_dir", "data/source"))
     source = Path(configured) if source_dir is None or Path(configured).is_absolute() else Path.cwd() / configured
     source = source if source.is_absolute() else root / source
-    return Project(root, project.warehouse_path, project.ledger_path, source.resolve(), target, default)
+    return Project(root, warehouse, ledger_path(warehouse, target, default), source.resolve(), target, default)
+
+
+def checked_target(name: str | None) -> str | None:
+    """A target name goes into file names (its ledger) and dbt's arguments: letters, digits, '_', '-'."""
+    if name is not None and not TARGET_NAME.fullmatch(name):
+        raise ProjectError(f"target {name!r}: a target name is letters, digits, '_' and '-'")
+    return name
+
+
+def project_vars(root: Path) -> dict:
+    with open(root / "dbt_project.yml") as handle:
+        return (yaml.safe_load(handle) or {}).get("vars") or {}
 
 
 def ledger_path(warehouse: Path, target: str | None, default: str | None) -> Path:

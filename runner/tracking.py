@@ -48,9 +48,8 @@ def pick_up_hand_run(dbt: Dbt, ledger: Ledger) -> None:
         results = read_run_results(path)
     except ArtifactError:
         return
-    on_this_target = (results.target or dbt.project.default_target) == dbt.project.target_name
     if (
-        on_this_target and results.partition_dates and results.command in ("run", "build")
+        dbt.project.ran_on_this_target(results.target) and results.partition_dates and results.command in ("run", "build")
         and not ledger.has_invocation(results.invocation_id)
     ):
         Loader(dbt, ledger, PRIMARY_MODEL).record_hand_run(path)

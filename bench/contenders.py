@@ -44,6 +44,7 @@ class Workload:
     days: int
     rows: int
     process_loop_days: int
+    per_partition_days: int
     first_day: date = date(2018, 1, 1)
 
     @property
@@ -53,6 +54,9 @@ class Workload:
     @property
     def last_day(self) -> date:
         return self.first_day + timedelta(days=self.days - 1)
+
+    def first_days(self, count: int) -> list[date]:
+        return [self.first_day + timedelta(days=offset) for offset in range(min(count, self.days))]
 
 
 @dataclass
@@ -93,9 +97,9 @@ def dbt_vars(source_dir: Path, **extra) -> str:
     return json.dumps({**extra, "source_dir": str(source_dir)})
 
 
-def runner_command(project: Path, workload: Workload, source_dir: Path, chunk_size: int | None) -> list[str]:
+def runner_command(project: Path, days: list[date], source_dir: Path, chunk_size: int | None) -> list[str]:
     command = [str(BIN / "runner"), "--project-dir", str(project), "backfill",
-               "--start", workload.first_day.isoformat(), "--end", workload.last_day.isoformat(), "--source-dir", str(source_dir)]
+               "--start", days[0].isoformat(), "--end", days[-1].isoformat(), "--source-dir", str(source_dir)]
     return command + (["--chunk-size", str(chunk_size)] if chunk_size is not None else [])
 
 
@@ -137,7 +141,7 @@ def plan(name: str, folder: Path, workload: Workload, source_dir: Path, template
         return Plan(name, folder, workload.days, [command], setup=setup, warehouse=warehouse, project=project)
     if name == "dbt_process_loop":
         project = copy_project(templates["product"], None, folder / "project")
-        days = [workload.first_day + timedelta(days=offset) for offset in range(min(workload.process_loop_days, workload.days))]
+        days = workload.first_days(workload.process_loop_days)
         commands = [[str(BIN / "dbt"), "run", *dbt_args(project), "--vars", dbt_vars(source_dir, partition_date=day.isoformat())]
                     for day in days]
         setup = [[str(BIN / "dbt"), "seed", *dbt_args(project), "--vars", dbt_vars(source_dir)]]
@@ -154,6 +158,9 @@ def plan(name: str, folder: Path, workload: Workload, source_dir: Path, template
         setup = [[str(BIN / "runner"), "--project-dir", str(project), "run", workload.first_day.isoformat(),
                   "--source-dir", str(source_dir)]] if warm else []
         reset = [folder / f"{base}{suffix}" for base in ("warehouse.duckdb", "ledger.duckdb") for suffix in ("", ".wal")]
-        return Plan(name, folder, workload.days, [runner_command(project, workload, source_dir, chunk)],
+        # Per partition, the runner pays dbt's whole build for every day: like the process loop, it
+        # runs on the first days only (--per-partition-days), reported per partition.
+        days = workload.first_days(workload.per_partition_days if name == "runner_per_partition" else workload.days)
+        return Plan(name, folder, len(days), [runner_command(project, days, source_dir, chunk)],
                     setup=setup, warehouse=warehouse, ledger=ledger, project=project, reset=reset)
     raise ValueError(f"unknown contender {name}")

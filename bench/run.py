@@ -63,13 +63,14 @@ def parse_workload(text: str, process_loop_days: int, per_partition_days: int) -
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help=f"tiny run for CI: {SMOKE_WORKLOAD}, 3 process-loop partitions, 1 repeat")
+    parser.add_argument("--smoke", action="store_true",
+                        help=f"tiny run for CI: {SMOKE_WORKLOAD}, 3 partitions per partition (process loop, runner), 1 repeat")
     parser.add_argument("--workloads", help=f"comma-separated DAYSxROWS (default: {','.join(FULL_WORKLOADS)})")
     parser.add_argument("--repeats", type=int, help="runs of each contender; the median is reported (default 3, smoke 1)")
     parser.add_argument("--contenders", help=f"comma-separated subset of: {','.join(ORDER)} (default: all)")
     parser.add_argument("--process-loop-days", type=int, help="partitions of the process-per-partition loop (default 10, smoke 3)")
-    parser.add_argument("--per-partition-days", type=int, default=30,
-                        help="partitions of the runner's per-partition mode, the first of each workload (default 30)")
+    parser.add_argument("--per-partition-days", type=int,
+                        help="partitions of the runner's per-partition mode, the first of each workload (default 30, smoke 3)")
     parser.add_argument("--chunk-sizes", help="comma-separated chunk sizes to run the runner with as well (runner_chunk_N), "
                         "to choose the default from measurements; for example 7,30,90,365")
     parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic data (default 7)")
@@ -81,6 +82,7 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.repeats = args.repeats or (1 if args.smoke else 3)
     args.process_loop_days = args.process_loop_days or (3 if args.smoke else 10)
+    args.per_partition_days = args.per_partition_days or (3 if args.smoke else 30)
     names = args.workloads.split(",") if args.workloads else [SMOKE_WORKLOAD] if args.smoke else FULL_WORKLOADS
     if min(args.process_loop_days, args.per_partition_days) < 1:
         parser.error("--process-loop-days and --per-partition-days are at least 1")

@@ -50,12 +50,9 @@ class Project:
     def source_file(self, day) -> Path:
         return self.source_dir / f"{day.isoformat()}.csv"
 
-    def project_vars(self) -> dict:
-        return project_vars(self.project_dir)
-
     def defined_partitions(self) -> DefinedPartitions:
         """The partition range declared once, in dbt_project.yml vars."""
-        found = self.project_vars()
+        found = project_vars(self.project_dir)
         try:
             start = parse_partition_date(str(found["partitions_start_date"]))
             end_text = found.get("partitions_end_date")

@@ -48,11 +48,12 @@ def pick_up_hand_run(dbt: Dbt, ledger: Ledger) -> None:
         results = read_run_results(path)
     except ArtifactError:
         return
-    if (
-        dbt.project.ran_on_this_target(results.target) and results.partition_dates and results.command in ("run", "build")
-        and not ledger.has_invocation(results.invocation_id)
-    ):
+    if results.command not in ("run", "build"):
+        return
+    try:  # record_hand_run refuses a run on another target or without partitions, and skips one recorded before
         Loader(dbt, ledger, PRIMARY_MODEL).record_hand_run(path)
+    except ArtifactError:
+        return
 
 
 def current_statuses(project: Project, dbt: Dbt, dates: list[date], model: str | None = None) -> list[PartitionStatus]:

@@ -64,7 +64,7 @@ def parse_workload(text: str, process_loop_days: int, per_partition_days: int) -
 def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true",
-                        help=f"tiny run for CI: {SMOKE_WORKLOAD}, 3 partitions per partition (process loop, runner), 1 repeat")
+                        help=f"tiny run for CI: {SMOKE_WORKLOAD}, 3 days for the process loop and the per-partition mode, 1 repeat")
     parser.add_argument("--workloads", help=f"comma-separated DAYSxROWS (default: {','.join(FULL_WORKLOADS)})")
     parser.add_argument("--repeats", type=int, help="runs of each contender; the median is reported (default 3, smoke 1)")
     parser.add_argument("--contenders", help=f"comma-separated subset of: {','.join(ORDER)} (default: all)")
@@ -80,12 +80,13 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cold", action="store_true", help="start every dbt project unparsed (default: parsed first, untimed)")
     parser.add_argument("--keep", action="store_true", help="keep the run folders (warehouses, logs) and print where")
     args = parser.parse_args(argv)
-    args.repeats = args.repeats or (1 if args.smoke else 3)
-    args.process_loop_days = args.process_loop_days or (3 if args.smoke else 10)
-    args.per_partition_days = args.per_partition_days or (3 if args.smoke else 30)
+    # `is None`, not `or`: an explicit 0 is refused below, not replaced by the default.
+    args.repeats = (1 if args.smoke else 3) if args.repeats is None else args.repeats
+    args.process_loop_days = (3 if args.smoke else 10) if args.process_loop_days is None else args.process_loop_days
+    args.per_partition_days = (3 if args.smoke else 30) if args.per_partition_days is None else args.per_partition_days
     names = args.workloads.split(",") if args.workloads else [SMOKE_WORKLOAD] if args.smoke else FULL_WORKLOADS
-    if min(args.process_loop_days, args.per_partition_days) < 1:
-        parser.error("--process-loop-days and --per-partition-days are at least 1")
+    if min(args.repeats, args.process_loop_days, args.per_partition_days) < 1:
+        parser.error("--repeats, --process-loop-days and --per-partition-days are at least 1")
     args.workloads = [parse_workload(name.strip(), args.process_loop_days, args.per_partition_days) for name in names]
     args.contenders = [name.strip() for name in args.contenders.split(",")] if args.contenders else list(ORDER)
     unknown = set(args.contenders) - set(ORDER)

@@ -82,22 +82,21 @@ def check_repeat(plans: dict[str, Plan], workload: Workload, source_dir: Path, e
 
 
 def ledger_partition_seconds(ledger: Path, model: str = "raw_partition_data") -> list[float]:
-    """Seconds per partition, in partition order, from when the runner recorded each invocation:
-    an invocation's share is the time since the previous one was recorded, split over its partitions
-    (the first one's from the start of its first node)."""
+    """Seconds per partition, in partition order, from the ledger: each invocation's time from the
+    start of its first node to its record, split over its partitions. The same span for every
+    invocation, so the first chunk is not spared work that a later one is charged for."""
     with duckdb.connect(str(ledger), read_only=True) as connection:
         invocations = connection.execute("""
-            select count(distinct partition_date), min(started_at), max(recorded_at)
+            select count(distinct partition_date) filter (where unique_id like ?),
+                   min(started_at), max(recorded_at)
             from partition_runs
-            where unique_id like ?
             group by invocation_id
+            having count(*) filter (where unique_id like ?) > 0
             order by max(recorded_at)
-        """, [f"model.%.{model}"]).fetchall()
-    seconds, previous = [], None
+        """, [f"model.%.{model}"] * 2).fetchall()
+    seconds = []
     for partitions, started_at, recorded_at in invocations:
-        began = previous if previous is not None else (started_at or recorded_at)
-        seconds += [(recorded_at - began).total_seconds() / partitions] * partitions
-        previous = recorded_at
+        seconds += [(recorded_at - (started_at or recorded_at)).total_seconds() / partitions] * partitions
     return seconds
 
 

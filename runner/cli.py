@@ -13,7 +13,7 @@ from datetime import date
 import click
 
 from runner.artifacts import ArtifactError
-from runner.dbt import Dbt, release_warehouse
+from runner.dbt import Dbt, end_of_command
 from runner.ledger import Ledger, LedgerError
 from runner.loading import Interrupted, Loader
 from runner.partitions import date_range, parse_partition_date
@@ -80,7 +80,7 @@ def expected_errors(command):
         except (ProjectError, LedgerError, ArtifactError) as error:
             raise click.ClickException(str(error)) from None
         finally:
-            release_warehouse()
+            end_of_command()
     return wrapper
 
 

@@ -44,8 +44,9 @@ def node_name(unique_id: str) -> str:
 
 
 def failure_message(runs: list[PartitionRun]) -> str | None:
-    """The first thing that went wrong, named by its node; skips only when nothing else failed."""
-    bad = [run for run in runs if run.status in BAD_STATUSES]
+    """What went wrong, named by its node: a model before a test, skips only when nothing else
+    failed. In node order, not finishing order, which varies when nodes run side by side."""
+    bad = sorted((run for run in runs if run.status in BAD_STATUSES), key=lambda run: run.unique_id)
     first = next((run for run in bad if run.status != "skipped"), bad[0] if bad else None)
     if first is None:
         return None

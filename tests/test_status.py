@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
+
+from runner.recording import PartitionRun
+from runner.status import failure_message
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 
@@ -137,3 +141,20 @@ def test_record_of_a_run_without_partition_vars_is_one_clear_error(project, tmp_
     result = project.runner("record", str(path))
     assert result.exit_code == 1
     assert result.output == f"Error: {path}: the invocation names no partition_date in its --vars\n"
+
+
+def test_a_failure_is_named_the_same_whatever_order_the_nodes_finished_in():
+    def run(unique_id: str, status: str, message: str | None = None) -> PartitionRun:
+        return PartitionRun(date(2018, 1, 1), "inv", unique_id, unique_id.split(".")[0], status, message,
+                            None, 0.1, None, None, None, None, None, None, datetime(2018, 1, 2))
+
+    finished = [
+        run("test.daily_loads.stg_quotes_low_is_the_bottom", "fail", "Got 1 result"),
+        run("model.daily_loads.raw_partition_data", "skipped"),
+        run("test.daily_loads.not_null_stg_daily_files__quotes_volume", "fail", "Got 2 results"),
+        run("test.daily_loads.not_null_stg_daily_files__quotes_open_price", "pass"),
+    ]
+
+    named = {failure_message(order) for order in (finished, finished[::-1], finished[1:] + finished[:1])}
+
+    assert named == {"not_null_stg_daily_files__quotes_volume: Got 2 results"}

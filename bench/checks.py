@@ -87,13 +87,13 @@ def ledger_partition_seconds(ledger: Path, model: str = "raw_partition_data") ->
     invocation, so the first chunk is not spared work that a later one is charged for."""
     with duckdb.connect(str(ledger), read_only=True) as connection:
         invocations = connection.execute("""
-            select count(distinct partition_date) filter (where unique_id like ?),
+            select count(distinct partition_date) filter (where unique_id like $model),
                    min(started_at), max(recorded_at)
             from partition_runs
             group by invocation_id
-            having count(*) filter (where unique_id like ?) > 0
+            having count(*) filter (where unique_id like $model) > 0
             order by max(recorded_at)
-        """, [f"model.%.{model}"] * 2).fetchall()
+        """, {"model": f"model.%.{model}"}).fetchall()
     seconds = []
     for partitions, started_at, recorded_at in invocations:
         seconds += [(recorded_at - (started_at or recorded_at)).total_seconds() / partitions] * partitions

@@ -25,12 +25,13 @@ CATEGORIES = [
     ("nodes: materialization macros and the rest", "call_runner"),
     ("dbt invocation set-up (graph, cache, artifacts)", "Dbt.build_partitions"),
 ]
-WAITING = ("acquire", "Condition.wait", "select (", "poll (", "Pool._handle_")
+WAITING = ("acquire", "Condition.wait", "select (", "poll (")  # the frame a waiting thread is in
+IDLE_THREADS = "Pool._handle_"  # the pool's bookkeeping threads, which only wait
 
 
 def categorise(stack: str) -> str | None:
     frames = stack.split(";")
-    if any(marker in frames[-1] for marker in WAITING) or any("Pool._handle_" in frame for frame in frames):
+    if any(marker in frames[-1] for marker in WAITING) or IDLE_THREADS in stack:
         return None
     return next((name for name, marker in CATEGORIES if marker in stack), "other")
 

@@ -169,7 +169,7 @@ def environment(**values: str):
 def collector_paused():
     """No cyclic garbage collection while dbt imports and loads the project. They build over 150,000
     long-lived objects, and every collection meanwhile walks them all again: a quarter of a
-    backfill's time went to it (bench/README.md)."""
+    backfill's time went to it (README.md, Performance)."""
     enabled = gc.isenabled()
     gc.disable()
     try:

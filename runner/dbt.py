@@ -12,7 +12,11 @@ from datetime import date
 from pathlib import Path
 
 from runner.fingerprints import code_fingerprint
-from runner.project import PARTITIONED_SELECTOR, Project
+from runner.project import PARTITIONED_SELECTOR, Project, ProjectError
+
+
+class WarehouseError(ProjectError):
+    """A query of the warehouse failed: a table dbt built is not there (any more), or the file is unreadable."""
 
 
 @dataclass(frozen=True)
@@ -138,12 +142,24 @@ class Dbt:
             f" where partition_date in ({days}) group by partition_date"
             for model, relation in relations.items()
         )
+        from dbt_common.exceptions import DbtRuntimeError
+
         adapter = FACTORY.lookup_adapter(self._manifest.metadata.adapter_type)
-        with adapter.connection_named("runner-row-counts"):
-            _, table = adapter.execute(query, fetch=True)
+        try:
+            with adapter.connection_named("runner-row-counts"):
+                _, table = adapter.execute(query, fetch=True)
+        except DbtRuntimeError as error:
+            raise WarehouseError(f"cannot count rows in {', '.join(relations.values())}: {first_line(error)}") from None
         counted = {(row[0], _as_date(row[1])): int(row[2]) for row in table.rows}
         # A partition with no rows has no group: it counts zero.
         return {(model, day): counted.get((model, day), 0) for model in relations for day in dates}
+
+
+def first_line(error: Exception) -> str:
+    """The cause in a dbt error, without its "Runtime Error" heading or the SQL it quotes."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    causes = [line for line in lines if not line.endswith(" Error")] or lines or [type(error).__name__]
+    return causes[0]
 
 
 def _as_date(value) -> date:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from runner.artifacts import ArtifactError, RunResults, read_run_results
-from runner.dbt import Dbt, Invocation
+from runner.dbt import Dbt, Invocation, WarehouseError
 from runner.fingerprints import file_fingerprint
 from runner.ledger import Ledger
 from runner.recording import RUNNING, marker_runs, partition_runs
@@ -160,6 +160,9 @@ class Loader:
             return 0
         files = {day: project.source_file(day) for day in results.partition_dates}
         fingerprints = {day: file_fingerprint(path) for day, path in files.items()}
-        rows = self.dbt.count_rows(built_relations(results), results.partition_dates)
+        try:
+            rows = self.dbt.count_rows(built_relations(results), results.partition_dates)
+        except WarehouseError as error:  # the warehouse was replaced since, or the run used another one
+            raise ArtifactError(f"{path}: its tables are not in {project.warehouse_path}: {error}") from None
         self.ledger.record(partition_runs(results, files, fingerprints, rows, str(project.source_dir)))
         return len(results.partition_dates)

@@ -95,6 +95,24 @@ def test_a_dbt_run_made_by_hand_shows_in_status(project):
     assert project.runner("record").output.startswith("already recorded")
 
 
+def test_a_hand_run_whose_warehouse_is_gone_is_not_recorded(project):
+    hand = subprocess.run(
+        [DBT, "build", "--profiles-dir", ".", "--vars", "{partition_date: 2018-01-03}",
+         "--select", "nyse_holidays stg_daily_files__quotes+"],
+        cwd=project.root, capture_output=True, text=True,
+    )
+    assert hand.returncode == 0, hand.stdout
+    project.warehouse.unlink()  # replaced since: the tables the run built are not there
+
+    assert project.status("--start", "2018-01-03", "--end", "2018-01-03")["2018-01-03"]["state"] == "missing"
+    result = project.runner("record")
+    assert result.exit_code == 1
+    message = result.output.strip()
+    assert "\n" not in message and "Traceback" not in message
+    assert message.startswith(f"Error: {project.root / 'target' / 'run_results.json'}: its tables are not in {project.warehouse}: ")
+    assert "does not exist" in message
+
+
 def test_record_reads_a_saved_run_results(project, tmp_path):
     assert project.runner("run", "2018-01-01").exit_code == 0
     hand = subprocess.run(

@@ -146,10 +146,11 @@ class Loader:
             invocation.log_file,
         )
 
-    def record_hand_run(self, path: Path) -> int:
-        """Record a `dbt run/build --vars '{partition_date: ...}'` made outside the runner.
-        Returns how many partitions it covered; 0 when it was recorded before."""
-        results = read_run_results(path)
+    def record_hand_run(self, path: Path, results: RunResults | None = None) -> int:
+        """Record a `dbt run/build --vars '{partition_date: ...}'` made outside the runner (its
+        run_results.json at path, read already or not). Returns how many partitions it covered;
+        0 when it was recorded before."""
+        results = results or read_run_results(path)
         if not results.partition_dates:
             raise ArtifactError(f"{path}: the invocation names no partition_date in its --vars")
         project = self.dbt.project

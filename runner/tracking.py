@@ -44,14 +44,12 @@ def pick_up_hand_run(dbt: Dbt, ledger: Ledger) -> None:
     record it once, so status is true whoever ran dbt. A run on another target belongs to that
     target's ledger: `runner --target T status` picks it up."""
     path = dbt.project.hand_run_results
+    # Nothing to pick up: no readable file, another command (compile, test), a run on another target
+    # or without partitions, or one whose tables are gone. One recorded before is skipped.
     try:
         results = read_run_results(path)
-    except ArtifactError:
-        return
-    if results.command not in ("run", "build"):
-        return
-    try:  # record_hand_run refuses a run on another target or without partitions, and skips one recorded before
-        Loader(dbt, ledger, PRIMARY_MODEL).record_hand_run(path)
+        if results.command in ("run", "build"):
+            Loader(dbt, ledger, PRIMARY_MODEL).record_hand_run(path, results)
     except ArtifactError:
         return
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import gc
 import json
 import os
+import sys
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from runner import code_cache
 from runner.fingerprints import code_fingerprint
 from runner.project import PARTITIONED_SELECTOR, Project, ProjectError
 
@@ -42,6 +44,7 @@ class Dbt:
     def __init__(self, project: Project):
         self.project = project
         self._manifest = None
+        self._parsed_key: str | None = None  # code_cache.project_key of the project as parsed
         # The spark target's tables and metastore: beside the warehouse file unless SPARK_DIR says where.
         # Spark fixes them when its session starts: one place per process.
         os.environ.setdefault("SPARK_DIR", str(project.warehouse_path.parent / "spark"))
@@ -85,6 +88,8 @@ class Dbt:
         return invocation, result.result
 
     def parse(self) -> Invocation:
+        # Before the parse: files changed during it make the key older than the manifest, never newer.
+        self._parsed_key = code_cache.project_key(self.project)
         # A fixed folder keeps partial_parse.msgpack, so the next runner parses only what changed.
         with collector_paused():
             invocation, manifest = self._invoke(["parse", "--vars", self._vars()], folder="parse")
@@ -110,8 +115,19 @@ class Dbt:
                    "--vars", self._vars(**partition_vars)]
         return self._invoke(command, self._manifest)[0]
 
+    def remember_built_code(self, fingerprints: dict[str, str]) -> None:
+        """A build in which every partitioned node passed compiled each partitioned model: what
+        code_fingerprints would compile, for the project as parsed."""
+        if self._parsed_key and fingerprints:
+            code_cache.remember(self.project, self._parsed_key, fingerprints)
+
     def code_fingerprints(self, sample_day: date) -> dict[str, str]:
-        """Each partitioned model's code as it is now: the fingerprint of its compiled SQL."""
+        """Each partitioned model's code as it is now: the fingerprint of its compiled SQL.
+        Remembered until the project changes, so that status need not start dbt."""
+        key = code_cache.project_key(self.project)
+        remembered = code_cache.cached(self.project, key)
+        if remembered is not None:
+            return remembered
         if self._manifest is None and self.parse().error:
             return {}
         invocation, result = self._invoke(
@@ -122,11 +138,14 @@ class Dbt:
         if invocation.error or not result:
             return {}
         source_dir = str(self.project.source_dir)
-        return {
+        fingerprints = {
             node.node.name: code_fingerprint(node.node.compiled_code, source_dir)
             for node in result.results
             if node.node.resource_type == "model" and node.node.compiled_code
         }
+        if fingerprints:
+            code_cache.remember(self.project, key, fingerprints)
+        return fingerprints
 
     def count_rows(self, relations: dict[str, str], dates: list[date]) -> dict[tuple[str, date], int]:
         """Rows per model and partition, counted from the data (dbt-duckdb reports no row counts).
@@ -204,10 +223,10 @@ def end_of_command() -> None:
 def release_warehouse() -> None:
     """Let go of the warehouse file. dbt-duckdb keeps its database open between in-process
     invocations (keep_open), which holds DuckDB's file lock until the process ends."""
-    try:
-        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-    except ImportError:  # another adapter: nothing held by this process
+    connections = sys.modules.get("dbt.adapters.duckdb.connections")
+    if connections is None:  # dbt-duckdb never ran in this process (another adapter, or no dbt at all)
         return
+    DuckDBConnectionManager = connections.DuckDBConnectionManager
     with DuckDBConnectionManager._LOCK:
         if DuckDBConnectionManager._ENV is not None:
             DuckDBConnectionManager._ENV.close()

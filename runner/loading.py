@@ -139,6 +139,9 @@ class Loader:
             raise Interrupted(dates) from None
         runs = partition_runs(results, files, fingerprints, rows, str(project.source_dir))
         self.ledger.record(runs, replacing=marker)
+        if results.ok:  # then `runner status` need not compile the models to know their code
+            self.dbt.remember_built_code({node_name(run.unique_id): run.code_fingerprint
+                                          for run in runs if run.resource_type == "model" and run.code_fingerprint})
         return Outcome(
             dates, results.ok, results.invocation_id, time.monotonic() - started,
             None if results.ok else failure_message(runs),

@@ -1,0 +1,83 @@
+"""The models' code fingerprints, remembered with what they were compiled from, so that `runner
+status` need not start dbt (about 10 s here) while the project has not changed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from importlib import metadata
+from pathlib import Path
+
+import yaml
+
+from runner.project import Project
+
+# What the compiled SQL of a model can depend on, besides the files: the packages that compile it.
+PACKAGES = ("dbt-core", "dbt-duckdb", "dbt-spark")
+ENV_VAR = re.compile(r"""env_var\(\s*['"]([^'"]+)['"]""")
+PATH_KEYS = {"model-paths": ["models"], "macro-paths": ["macros"], "seed-paths": ["seeds"]}
+
+
+def project_key(project: Project) -> str:
+    """SHA-256 of everything a model's compiled SQL depends on: the project's configuration, models,
+    macros and seeds, the environment variables they read, the target, the warehouse and source
+    folder, and the versions of dbt and its adapters."""
+    digest = hashlib.sha256()
+    texts = []
+    for path in _inputs(project.project_dir):
+        data = path.read_bytes()
+        digest.update(f"{path.relative_to(project.project_dir)}\0{len(data)}\0".encode())
+        digest.update(data)
+        texts.append(data.decode(errors="replace"))
+    env_names = sorted({name for text in texts for name in ENV_VAR.findall(text)})
+    digest.update(json.dumps({
+        "target": project.target_name,
+        "warehouse": str(project.warehouse_path),
+        "source_dir": str(project.source_dir),
+        "env": {name: os.environ.get(name) for name in env_names},
+        "packages": {name: _version(name) for name in PACKAGES},
+    }, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def cached(project: Project, key: str) -> dict[str, str] | None:
+    """The fingerprints remembered for this key, or None."""
+    try:
+        remembered = json.loads(_cache_file(project).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(remembered, dict) or remembered.get("key") != key:
+        return None
+    fingerprints = remembered.get("fingerprints")
+    return fingerprints if isinstance(fingerprints, dict) and fingerprints else None
+
+
+def remember(project: Project, key: str, fingerprints: dict[str, str]) -> None:
+    path = _cache_file(project)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}")
+    partial.write_text(json.dumps({"key": key, "fingerprints": fingerprints}, sort_keys=True))
+    partial.replace(path)  # whole or not at all, whichever runner writes last
+
+
+def _cache_file(project: Project) -> Path:
+    return project.artifacts_dir / f"code_fingerprints.{project.target_name or 'default'}.json"
+
+
+def _inputs(root: Path) -> list[Path]:
+    with open(root / "dbt_project.yml") as handle:
+        config = yaml.safe_load(handle) or {}
+    files = [root / name for name in ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml")]
+    for key, default in PATH_KEYS.items():
+        for folder in config.get(key) or default:
+            files += (path for path in (root / folder).rglob("*") if path.is_file())
+    return sorted(path for path in files if path.is_file())
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 import signal
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -20,6 +22,15 @@ from runner.sample_data import write_days
 REPO = Path(__file__).resolve().parent.parent
 PROJECT_FILES = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "data-tests"]
 FIRST_DAY = date(2018, 1, 1)
+STATUS_REPORTING_IMPORTS = """
+import json, sys
+from runner.cli import cli
+try:
+    cli.main(sys.argv[1:], prog_name="runner")
+finally:
+    imported = {name.split(".")[0] for name in sys.modules if name.startswith(("dbt", "pyspark", "py4j"))}
+    print(json.dumps(sorted(imported)), file=sys.stderr)
+"""
 
 
 @pytest.fixture(scope="session")
@@ -61,6 +72,15 @@ class Project:
         result = self.runner("status", "--json", *args)
         assert result.exit_code == 0, result.output
         return {entry["partition_date"]: entry for entry in json.loads(result.output)}
+
+    def status_in_a_new_process(self, *args: str) -> tuple[dict[str, dict], list[str]]:
+        """`runner status --json` in a process of its own, as a user or a scheduler runs it: its
+        entries, and which of dbt's and Spark's packages it imported."""
+        done = subprocess.run([sys.executable, "-c", STATUS_REPORTING_IMPORTS, "--project-dir", str(self.root),
+                               "status", "--json", *args], cwd=self.root, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        entries = {entry["partition_date"]: entry for entry in json.loads(done.stdout)}
+        return entries, json.loads(done.stderr.splitlines()[-1])
 
     def file(self, day: str) -> Path:
         return self.source_dir / f"{day}.csv"

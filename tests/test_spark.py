@@ -80,6 +80,12 @@ def test_backfill_loads_the_range(spark_project):
     assert (spark_project.root / "data" / "spark" / "metastore_db").is_dir()
 
 
+def test_status_after_the_backfill_starts_neither_dbt_nor_spark(spark_project):
+    statuses, imported = spark_project.status_in_a_new_process("--start", "2018-01-01", "--end", "2018-01-06")
+    assert [entry["state"] for entry in statuses.values()] == ["materialized"] * 5 + ["missing"]
+    assert imported == []
+
+
 def test_same_files_give_the_same_rows_as_duckdb(spark_project, project):
     for day in range(1, 6):
         shutil.copy(spark_project.file(f"2018-01-0{day}"), project.file(f"2018-01-0{day}"))

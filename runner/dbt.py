@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from runner import code_cache
+from runner.artifacts import one_line
 from runner.fingerprints import code_fingerprint
 from runner.project import PARTITIONED_SELECTOR, Project, ProjectError
 
@@ -168,17 +169,10 @@ class Dbt:
             with adapter.connection_named("runner-row-counts"):
                 _, table = adapter.execute(query, fetch=True)
         except DbtRuntimeError as error:
-            raise WarehouseError(f"cannot count rows in {', '.join(relations.values())}: {first_line(error)}") from None
+            raise WarehouseError(f"cannot count rows in {', '.join(relations.values())}: {one_line(str(error))}") from None
         counted = {(row[0], _as_date(row[1])): int(row[2]) for row in table.rows}
         # A partition with no rows has no group: it counts zero.
         return {(model, day): counted.get((model, day), 0) for model in relations for day in dates}
-
-
-def first_line(error: Exception) -> str:
-    """The cause in a dbt error, without its "Runtime Error" heading or the SQL it quotes."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    causes = [line for line in lines if not line.endswith(" Error")] or lines or [type(error).__name__]
-    return causes[0]
 
 
 def _as_date(value) -> date:

@@ -153,7 +153,7 @@ class Loader:
         """Record a `dbt run/build --vars '{partition_date: ...}'` made outside the runner (its
         run_results.json at path, read already or not). Returns how many partitions it covered;
         0 when it was recorded before."""
-        results = results or read_run_results(path)
+        results = read_run_results(path) if results is None else results
         if not results.partition_dates:
             raise ArtifactError(f"{path}: the invocation names no partition_date in its --vars")
         project = self.dbt.project

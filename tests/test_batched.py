@@ -78,17 +78,18 @@ def executed_model_sql(project, command: tuple[str, ...]) -> str:
                    for path in folder.glob("run/**/raw_partition_data.sql"))
 
 
-def test_a_reloaded_chunk_stages_its_rows_in_the_warehouse_file_and_leaves_nothing_behind(project):
+def test_a_reloaded_chunk_copies_no_rows_into_a_temporary_table_and_leaves_nothing_behind(project):
     project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-05")
     before = table(project)
 
     chunk = executed_model_sql(project, ("backfill", "--start", "2018-01-01", "--end", "2018-01-05", "--only", "all"))
     one_day = executed_model_sql(project, ("run", "2018-01-03"))
 
-    # A chunk's rows come from a table of the file, not from dbt-duckdb's temporary table (held in
-    # memory, named without a schema); one day's still do.
+    # A chunk's rows come from a view, not from dbt-duckdb's temporary table (a copy held in memory,
+    # named without a schema); one day's still do.
     assert '"main"."raw_partition_data__dbt_incoming"' in chunk and "__dbt_tmp" not in chunk
     assert 'from "raw_partition_data__dbt_tmp' in one_day and "__dbt_incoming" not in one_day
     assert table(project) == before
     assert sorted(name for (name,) in project.query("select table_name from duckdb_tables()")) == [
         "daily_summary", "nyse_holidays", "raw_partition_data", "stg_daily_files__quotes"]
+    assert project.query("select view_name from duckdb_views() where not internal") == []

@@ -62,7 +62,8 @@ class Dbt:
         # source_dir is read at parse time (the source's location) and at run time (the files).
         return json.dumps({"source_dir": str(self.project.source_dir), **partition_vars})
 
-    def _invoke(self, command: list[str], manifest=None, folder: str | None = None) -> tuple[Invocation, object]:
+    def _invoke(self, command: list[str], manifest=None, folder: str | None = None,
+                write_json: bool = False) -> tuple[Invocation, object]:
         from dbt.cli.main import dbtRunner  # dbt takes a second to import; only pay it when running
 
         target_path = self.project.artifacts_dir / (folder or uuid.uuid4().hex)
@@ -72,9 +73,9 @@ class Dbt:
             "--target-path", str(target_path), "--log-path", str(target_path),
             "--log-level", "none", "--log-level-file", "info",
         ]
-        if manifest is not None or command[0] == "parse":
-            # The manifest lives in memory and no one reads these folders' manifest.json: skip writing it
-            # (a 0.7 MB file; the partial parse file is written either way).
+        if not write_json:
+            # The manifest lives in memory and only the docs site reads a manifest.json: skip writing
+            # it (a 0.7 MB file; the partial parse file is written either way).
             args.append("--no-write-json")
         with environment(WAREHOUSE_PATH=str(self.project.warehouse_path)):  # the profile reads it
             result = dbtRunner(manifest=manifest).invoke(args)

@@ -50,7 +50,8 @@ def generate(project: Project) -> DocsSite:
     dbt = Dbt(project)
     _warm_start(project.artifacts_dir)
     invocation, _ = dbt._invoke(
-        ["docs", "generate", "--static", "--no-send-anonymous-usage-stats", "--vars", dbt._vars()], folder="docs"
+        ["docs", "generate", "--static", "--no-send-anonymous-usage-stats", "--vars", dbt._vars()], folder="docs",
+        write_json=True,  # the site serves manifest.json
     )
     # The catalog is read from the warehouse: let go of it before anything else (serving may last hours).
     release_warehouse()

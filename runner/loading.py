@@ -45,6 +45,30 @@ def built_relations(results: RunResults) -> dict[str, str]:
     }
 
 
+def file_size(path: Path) -> int | None:
+    """The file's size in bytes; None when it is not there."""
+    try:
+        return path.stat().st_size if path.is_file() else None
+    except OSError:
+        return None
+
+
+def chunked(sizes: dict[date, int], max_days: int, max_bytes: int | None) -> list[list[date]]:
+    """The days (with their files' sizes) in order, cut into runs of at most max_days and at most
+    max_bytes. A chunk's memory grows with its rows, so large days make short chunks; a day larger
+    than max_bytes is a chunk of its own."""
+    chunks: list[list[date]] = []
+    held = 0
+    for day in sorted(sizes):
+        size = sizes[day]
+        if not chunks or len(chunks[-1]) == max_days or (max_bytes is not None and held + size > max_bytes):
+            chunks.append([])
+            held = 0
+        chunks[-1].append(day)
+        held += size
+    return chunks
+
+
 class Interrupted(Exception):
     """Ctrl-C or SIGTERM stopped a load; the partitions in flight are recorded as interrupted."""
 
@@ -77,16 +101,17 @@ class Loader:
         self.dbt, self.ledger, self.primary_model = dbt, ledger, primary_model
         self.retries, self.backoff = retries, backoff
 
-    def load_range(self, dates: list[date], chunk_size: int) -> Iterator[Outcome]:
-        """Load dates in order, chunk_size consecutive partitions per dbt invocation.
-        A failed chunk is split until its failing partitions stand alone, so every partition's
-        record is its own and the good partitions of the chunk still load."""
+    def load_range(self, dates: list[date], chunk_size: int, chunk_bytes: int | None = None) -> Iterator[Outcome]:
+        """Load dates in order: at most chunk_size consecutive partitions per dbt invocation, and
+        at most chunk_bytes of their files (None: no bound). A failed chunk is split until its
+        failing partitions stand alone, so every partition's record is its own and the good
+        partitions of the chunk still load."""
         project = self.dbt.project
-        missing = {day for day in dates if not project.source_file(day).is_file()}
-        present = [day for day in dates if day not in missing]
+        sizes = {day: file_size(project.source_file(day)) for day in dates}
+        missing = {day for day, size in sizes.items() if size is None}
+        present = {day: size for day, size in sizes.items() if size is not None}
         # A day without a file fails on its own, with dbt's own message, without failing a chunk.
-        batches = [[day] for day in sorted(missing)]
-        batches += [present[i:i + chunk_size] for i in range(0, len(present), chunk_size)]
+        batches = [[day] for day in sorted(missing)] + chunked(present, chunk_size, chunk_bytes)
         for batch in sorted(batches):
             yield from self._load_isolating(batch)
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import date, timedelta
 
 import duckdb
 from conftest import Project
+
+from runner.loading import chunked
 
 HEADER = "date,share_price,amount,spend,shift,spread\n"
 
@@ -38,6 +41,31 @@ def test_batched_equals_per_partition_mode(project, tmp_path):
         nodes = ledger.execute("select count(distinct unique_id) from partition_runs").fetchone()[0]
     assert invocations == 1
     assert per_partition == 5 * nodes  # every node recorded for every partition of the chunk
+
+
+def test_chunks_are_cut_at_the_most_days_and_at_the_most_bytes():
+    days = [date(2018, 1, 1) + timedelta(days=n) for n in range(7)]
+    sizes = dict(zip(days, [100, 100, 100, 100, 300, 50, 50], strict=True))
+
+    assert chunked(sizes, max_days=3, max_bytes=None) == [days[0:3], days[3:6], days[6:7]]
+    # 250 bytes: two 100-byte days, then the 300-byte day alone, then the two small ones together.
+    assert chunked(sizes, max_days=3, max_bytes=250) == [days[0:2], days[2:4], days[4:5], days[5:7]]
+    assert chunked({}, max_days=3, max_bytes=250) == []
+
+
+def test_large_days_make_short_chunks(project):
+    sizes = [project.file(f"2018-01-0{d}").stat().st_size for d in range(1, 6)]
+    assert 3 * min(sizes) > 2.5 * max(sizes)  # so two days fit in the budget below, three never do
+    budget_mb = 2.5 * max(sizes) / 2**20
+
+    result = project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-05", "--chunk-mb", str(budget_mb), "--json")
+
+    assert result.exit_code == 0
+    partitions = json.loads(result.output)["partitions"]
+    chunks = [[p["partition_date"][-2:] for p in partitions if p["invocation_id"] == invocation]
+              for invocation in dict.fromkeys(p["invocation_id"] for p in partitions)]
+    assert chunks == [["01", "02"], ["03", "04"], ["05"]]
+    assert states(project) == {f"2018-01-0{d}": ("materialized", 20) for d in range(1, 6)}
 
 
 def test_a_failing_partition_is_isolated_and_the_chunk_is_atomic(project):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import signal
 import sys
 import time
@@ -52,6 +53,13 @@ DEFAULT_CHUNK_SIZE = 365  # one invocation costs seconds whatever its size (benc
 # ... unless the days are large: a chunk's memory grows with its rows. 48 MB of CSV is 10 days of
 # 100,000 rows, or all 365 of 2,000 (35 MB), and keeps the runner's peak under 400 MB (bench/).
 DEFAULT_CHUNK_MB = 48
+
+
+def megabytes_option(ctx, param, value) -> int:
+    """A positive, finite number of megabytes (MiB), as bytes."""
+    if not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a number of megabytes", ctx, param)
+    return max(1, int(value * 2**20))
 
 
 def selection_option(ctx, param, value):
@@ -143,7 +151,7 @@ def sigterm_as_interrupt():
 
 
 def load_dates(dbt: Dbt, dates: list[date], chunk_size: int = 1, retries: int = 0, fail_fast: bool = False,
-               quiet: bool = False, as_json: bool = False, chunk_mb: float | None = None) -> int:
+               quiet: bool = False, as_json: bool = False, chunk_bytes: int | None = None) -> int:
     """Seed, then build the partitions in order, past failures (unless fail_fast); report progress,
     then a summary. Exit code: 0 all loaded, 1 a partition failed, 130 interrupted."""
     started = time.monotonic()
@@ -155,7 +163,7 @@ def load_dates(dbt: Dbt, dates: list[date], chunk_size: int = 1, retries: int = 
     outcomes, interrupted = [], None
     with sigterm_as_interrupt(), progress:
         try:
-            for outcome in loader.load_range(dates, chunk_size, None if chunk_mb is None else int(chunk_mb * 2**20)):
+            for outcome in loader.load_range(dates, chunk_size, chunk_bytes):
                 outcomes.append(outcome)
                 progress.advance(outcome)
                 if fail_fast and not outcome.ok:
@@ -205,14 +213,15 @@ def run(ctx, partition, source_dir, retries, quiet, as_json):
 @click.option("--dry-run", is_flag=True, help="Print the plan (each partition and why it would run); change nothing.")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=DEFAULT_CHUNK_SIZE, show_default=True,
               help="Most partitions per dbt invocation; 1 builds each partition on its own.")
-@click.option("--chunk-mb", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_CHUNK_MB, show_default=True,
+@click.option("--chunk-mb", "chunk_bytes", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_CHUNK_MB,
+              show_default=True, callback=megabytes_option,
               help="Most megabytes of daily files per dbt invocation: bounds memory when days are large.")
 @retries_option
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed partition.")
 @output_options
 @click.pass_context
 @expected_errors
-def backfill(ctx, start, end, source_dir, selection, dry_run, chunk_size, chunk_mb, retries, fail_fast, quiet, as_json):
+def backfill(ctx, start, end, source_dir, selection, dry_run, chunk_size, chunk_bytes, retries, fail_fast, quiet, as_json):
     """Load the partitions from --start to --end (inclusive) that need it, in order, going on past failures."""
     project = open_project(ctx, source_dir)
     dates = resolve_range(project, start, end)
@@ -230,7 +239,7 @@ def backfill(ctx, start, end, source_dir, selection, dry_run, chunk_size, chunk_
             click.echo(f"Nothing to do: no partition from {dates[0]} to {dates[-1]} is {' or '.join(sorted(selection))}.")
         return
     ctx.exit(load_dates(dbt, [item.partition_date for item in planned], chunk_size, retries, fail_fast, quiet, as_json,
-                        chunk_mb))
+                        chunk_bytes))
 
 
 @cli.command()

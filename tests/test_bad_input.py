@@ -80,6 +80,14 @@ def test_start_after_end_is_a_usage_error(project):
     assert "--start 2018-01-03 is after --end 2018-01-01" in result.output
 
 
+@pytest.mark.parametrize("bad", ["0", "-1", "inf", "nan", "1e400", "lots"])
+def test_a_chunk_of_no_megabytes_is_a_usage_error(project, bad):
+    result = project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-02", "--chunk-mb", bad)
+    assert result.exit_code == 2
+    assert "Invalid value for '--chunk-mb'" in result.output
+    assert not project.warehouse.exists()
+
+
 @pytest.mark.parametrize(
     "value, message",
     [

@@ -26,17 +26,22 @@ LABELS = {
 BASELINES = ["dbt_process_loop", "duckdb_loop", "dbt_microbatch", "single_scan"]
 RUNNERS = ["runner_per_partition", "runner_batched"]
 ORDER = ["single_scan", "duckdb_loop", "dbt_microbatch", "dbt_process_loop", "runner_per_partition", "runner_batched"]
-SWEEP_PREFIX = "runner_chunk_"  # runner_chunk_N: `runner backfill --chunk-size N`, for choosing the default
+# Sweeps, for choosing the defaults: runner_chunk_N is `runner backfill --chunk-size N`, runner_mb_N
+# is `runner backfill --chunk-mb N`.
+SWEEPS = {"runner_chunk_": "--chunk-size", "runner_mb_": "--chunk-mb"}
 
 
-def sweep_name(chunk_size: int) -> str:
-    return f"{SWEEP_PREFIX}{chunk_size}"
+def sweep_name(option: str, value: str) -> str:
+    return next(prefix for prefix, swept in SWEEPS.items() if swept == option) + value
+
+
+def swept_option(name: str) -> list[str]:
+    """The option and value a sweep contender runs the runner with; [] for any other contender."""
+    return next(([option, name.removeprefix(prefix)] for prefix, option in SWEEPS.items() if name.startswith(prefix)), [])
 
 
 def label(name: str) -> str:
-    if name.startswith(SWEEP_PREFIX):
-        return f"runner backfill --chunk-size {name.removeprefix(SWEEP_PREFIX)}"
-    return LABELS[name]
+    return " ".join(["runner backfill", *swept_option(name)]) if swept_option(name) else LABELS[name]
 
 
 @dataclass(frozen=True)
@@ -97,10 +102,9 @@ def dbt_vars(source_dir: Path, **extra) -> str:
     return json.dumps({**extra, "source_dir": str(source_dir)})
 
 
-def runner_command(project: Path, days: list[date], source_dir: Path, chunk_size: int | None) -> list[str]:
-    command = [str(BIN / "runner"), "--project-dir", str(project), "backfill",
-               "--start", days[0].isoformat(), "--end", days[-1].isoformat(), "--source-dir", str(source_dir)]
-    return command + (["--chunk-size", str(chunk_size)] if chunk_size is not None else [])
+def runner_command(project: Path, days: list[date], source_dir: Path, options: list[str] = ()) -> list[str]:
+    return [str(BIN / "runner"), "--project-dir", str(project), "backfill",
+            "--start", days[0].isoformat(), "--end", days[-1].isoformat(), "--source-dir", str(source_dir), *options]
 
 
 def dbt_args(project: Path) -> list[str]:
@@ -146,13 +150,11 @@ def plan(name: str, folder: Path, workload: Workload, source_dir: Path, template
                     for day in days]
         setup = [[str(BIN / "dbt"), "seed", *dbt_args(project), "--vars", dbt_vars(source_dir)]]
         return Plan(name, folder, len(days), commands, setup=setup, warehouse=warehouse, project=project)
-    if name in RUNNERS or name.startswith(SWEEP_PREFIX):
+    if name in RUNNERS or swept_option(name):
         if name != "runner_per_partition" and not chunked:
             return None
         project = copy_project(templates["product"], None, folder / "project")
-        chunk = (1 if chunked else None) if name == "runner_per_partition" else None
-        if name.startswith(SWEEP_PREFIX):
-            chunk = int(name.removeprefix(SWEEP_PREFIX))
+        options = ["--chunk-size", "1"] if name == "runner_per_partition" and chunked else swept_option(name)
         ledger = folder / "ledger.duckdb"
         # One partition loaded through the runner itself parses the project; then a new, empty warehouse.
         setup = [[str(BIN / "runner"), "--project-dir", str(project), "run", workload.first_day.isoformat(),
@@ -161,6 +163,6 @@ def plan(name: str, folder: Path, workload: Workload, source_dir: Path, template
         # Per partition, the runner pays dbt's whole build for every day: like the process loop, it
         # runs on the first days only (--per-partition-days), reported per partition.
         days = workload.first_days(workload.per_partition_days if name == "runner_per_partition" else workload.days)
-        return Plan(name, folder, len(days), [runner_command(project, days, source_dir, chunk)],
+        return Plan(name, folder, len(days), [runner_command(project, days, source_dir, options)],
                     setup=setup, warehouse=warehouse, ledger=ledger, project=project, reset=reset)
     raise ValueError(f"unknown contender {name}")

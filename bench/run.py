@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -73,6 +74,8 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
                         help="partitions of the runner's per-partition mode, the first of each workload (default 30, smoke 3)")
     parser.add_argument("--chunk-sizes", help="comma-separated chunk sizes to run the runner with as well (runner_chunk_N), "
                         "to choose the default from measurements; for example 7,30,90,365")
+    parser.add_argument("--chunk-mbs", help="comma-separated --chunk-mb values to run the runner with as well (runner_mb_N), "
+                        "to choose that default; for example 48,96,1000")
     parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic data (default 7)")
     parser.add_argument("--out", type=Path, help="JSON results (default bench/out/results.json, smoke bench/out/smoke.json)")
     parser.add_argument("--data-dir", type=Path, default=REPO / "bench" / "out" / "data",
@@ -99,7 +102,11 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"--chunk-sizes is a comma list of whole numbers, not {args.chunk_sizes!r}")
     if any(size < 1 for size in sizes):
         parser.error("--chunk-sizes: every size is at least 1")
-    args.contenders += [sweep_name(size) for size in sizes]
+    megabytes = [text.strip() for text in args.chunk_mbs.split(",")] if args.chunk_mbs else []
+    if not all(re.fullmatch(r"[0-9]*\.?[0-9]+", text) and float(text) > 0 for text in megabytes):
+        parser.error(f"--chunk-mbs is a comma list of numbers above 0, not {args.chunk_mbs!r}")
+    args.contenders += [sweep_name("--chunk-size", str(size)) for size in sizes]
+    args.contenders += [sweep_name("--chunk-mb", text) for text in megabytes]
     args.out = args.out or REPO / "bench" / "out" / ("smoke.json" if args.smoke else "results.json")
     return args
 

@@ -24,7 +24,7 @@ def backfill_seconds(target: str, workload: Workload, source_dir: Path, folder: 
     project = copy_project(REPO, PRODUCT_FILES, folder / "project")
     env = {**child_env(REPO), "WAREHOUSE_PATH": str(folder / "warehouse.duckdb"), "SPARK_DIR": str(folder / "spark"),
            "DBT_TARGET": target}
-    measured = run_all([runner_command(project, workload.first_days(workload.days), source_dir, None)], folder, env, folder / "output.log")
+    measured = run_all([runner_command(project, workload.first_days(workload.days), source_dir)], folder, env, folder / "output.log")
     if measured.exit_code != 0:
         sys.exit(f"{target}: the backfill failed (exit {measured.exit_code}), see {measured.log}")
     return measured.seconds

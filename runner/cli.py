@@ -16,7 +16,7 @@ import click
 from runner.artifacts import ArtifactError
 from runner.dbt import Dbt, end_of_command
 from runner.ledger import Ledger, LedgerError
-from runner.loading import Interrupted, Loader
+from runner.loading import Interrupted, Loader, invocations
 from runner.partitions import date_range, parse_partition_date
 from runner.project import PRIMARY_MODEL, ProjectError, checked_target, load_project
 from runner.render import (
@@ -228,9 +228,14 @@ def backfill(ctx, start, end, source_dir, selection, dry_run, chunk_size, chunk_
     dbt = prepare(project)
     planned = plan(current_statuses(project, dbt, dates), selection)
     if dry_run:
-        click.echo(json.dumps([item.as_dict() for item in planned], indent=2) if as_json else plan_table(planned))
-        if not as_json:
-            click.echo(f"{len(planned)} of {len(dates)} partitions would run (dry run: nothing changed)")
+        chunks = invocations(project, [item.partition_date for item in planned], chunk_size, chunk_bytes)
+        if as_json:  # each partition with the number of the dbt invocation that would load it
+            number = {day: n for n, chunk in enumerate(chunks, 1) for day in chunk}
+            click.echo(json.dumps([{**item.as_dict(), "invocation": number[item.partition_date]} for item in planned], indent=2))
+        else:
+            click.echo(plan_table(planned))
+            click.echo(f"{len(planned)} of {len(dates)} partitions would run in {len(chunks)} dbt "
+                       f"invocation{'' if len(chunks) == 1 else 's'} (dry run: nothing changed)")
         return
     if not planned:
         if as_json:

@@ -16,6 +16,7 @@ from runner.artifacts import ArtifactError, RunResults, read_run_results
 from runner.dbt import Dbt, Invocation, WarehouseError
 from runner.fingerprints import file_fingerprint
 from runner.ledger import Ledger
+from runner.project import Project
 from runner.recording import RUNNING, marker_runs, partition_runs
 from runner.status import failure_message, node_name
 
@@ -69,6 +70,15 @@ def chunked(sizes: dict[date, int], max_days: int, max_bytes: int | None) -> lis
     return chunks
 
 
+def invocations(project: Project, dates: list[date], chunk_size: int, chunk_bytes: int | None) -> list[list[date]]:
+    """The partitions of each dbt invocation a load of these dates makes, in order."""
+    sizes = {day: file_size(project.source_file(day)) for day in dates}
+    present = {day: size for day, size in sizes.items() if size is not None}
+    # A day without a file fails on its own, with dbt's own message, without failing a chunk.
+    alone = [[day] for day, size in sizes.items() if size is None]
+    return sorted(alone + chunked(present, chunk_size, chunk_bytes))
+
+
 class Interrupted(Exception):
     """Ctrl-C or SIGTERM stopped a load; the partitions in flight are recorded as interrupted."""
 
@@ -106,13 +116,7 @@ class Loader:
         at most chunk_bytes of their files (None: no bound). A failed chunk is split until its
         failing partitions stand alone, so every partition's record is its own and the good
         partitions of the chunk still load."""
-        project = self.dbt.project
-        sizes = {day: file_size(project.source_file(day)) for day in dates}
-        missing = {day for day, size in sizes.items() if size is None}
-        present = {day: size for day, size in sizes.items() if size is not None}
-        # A day without a file fails on its own, with dbt's own message, without failing a chunk.
-        batches = [[day] for day in sorted(missing)] + chunked(present, chunk_size, chunk_bytes)
-        for batch in sorted(batches):
+        for batch in invocations(self.dbt.project, dates, chunk_size, chunk_bytes):
             yield from self._load_isolating(batch)
 
     def _load_isolating(self, dates: list[date]) -> Iterator[Outcome]:

@@ -30,12 +30,12 @@ def test_selection_plans_and_dry_runs(project):
         "2018-01-02  stale         source file changed since it was loaded",
         "2018-01-04  missing       never loaded",
         "2018-01-05  missing       never loaded",
-        "3 of 5 partitions would run (dry run: nothing changed)",
+        "3 of 5 partitions would run in 1 dbt invocation (dry run: nothing changed)",
     ]
     assert json.loads(as_json.output) == [
-        {"partition_date": "2018-01-02", "state": "stale", "reason": "source file changed since it was loaded"},
-        {"partition_date": "2018-01-04", "state": "missing", "reason": "never loaded"},
-        {"partition_date": "2018-01-05", "state": "missing", "reason": "never loaded"},
+        {"partition_date": "2018-01-02", "state": "stale", "reason": "source file changed since it was loaded", "invocation": 1},
+        {"partition_date": "2018-01-04", "state": "missing", "reason": "never loaded", "invocation": 1},
+        {"partition_date": "2018-01-05", "state": "missing", "reason": "never loaded", "invocation": 1},
     ]
     assert [item["partition_date"][-2:] for item in json.loads(everything.output)] == ["01", "02", "03", "04", "05"]
     assert [item["partition_date"][-2:] for item in json.loads(only_missing.output)] == ["04", "05"]

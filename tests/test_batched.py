@@ -68,6 +68,22 @@ def test_large_days_make_short_chunks(project):
     assert states(project) == {f"2018-01-0{d}": ("materialized", 20) for d in range(1, 6)}
 
 
+def test_a_dry_run_shows_the_invocations_the_backfill_then_makes(project):
+    project.file("2018-01-03").unlink()
+    command = ("backfill", "--start", "2018-01-01", "--end", "2018-01-05", "--chunk-size", "2")
+
+    plain = project.runner(*command, "--dry-run")
+    planned = json.loads(project.runner(*command, "--dry-run", "--json").output)
+    done = json.loads(project.runner(*command, "--json").output)["partitions"]
+
+    assert plain.output.splitlines()[-1] == "5 of 5 partitions would run in 3 dbt invocations (dry run: nothing changed)"
+    # The day without a file is an invocation of its own, between the chunks of the days around it.
+    assert [item["invocation"] for item in planned] == [1, 1, 2, 3, 3]
+    ran_in = {p["partition_date"]: p["invocation_id"] for p in done}
+    assert [len({ran_in[item["partition_date"]] for item in planned if item["invocation"] == n}) for n in (1, 2, 3)] == [1, 1, 1]
+    assert len(set(ran_in.values())) == 3
+
+
 def test_a_failing_partition_is_isolated_and_the_chunk_is_atomic(project):
     assert project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-05", "--chunk-size", "5").exit_code == 0
     before = {day: project.rows(day) for day in ("2018-01-02", "2018-01-03")}

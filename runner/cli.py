@@ -50,8 +50,8 @@ class PartitionDate(click.ParamType):
 DATE = PartitionDate()
 # Partitions per dbt invocation in a backfill (see the README's performance section).
 DEFAULT_CHUNK_SIZE = 365  # one invocation costs seconds whatever its size (bench/): a year in one
-# ... unless the days are large: a chunk's memory grows with its rows. 48 MB of CSV is 10 days of
-# 100,000 rows, or all 365 of 2,000 (35 MB), and keeps the runner's peak under 400 MB (bench/).
+# ... unless the days are large: a chunk's memory grows with its rows. 48 MB of CSV is 9 days of
+# 100,000 rows, or all 365 of 2,000 (42 MB), and keeps the runner's peak under 400 MB (bench/).
 DEFAULT_CHUNK_MB = 48
 
 

@@ -150,8 +150,8 @@ def sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
-def load_dates(dbt: Dbt, dates: list[date], chunk_size: int = 1, retries: int = 0, fail_fast: bool = False,
-               quiet: bool = False, as_json: bool = False, chunk_bytes: int | None = None) -> int:
+def load_dates(dbt: Dbt, dates: list[date], chunk_size: int = 1, chunk_bytes: int | None = None, retries: int = 0,
+               fail_fast: bool = False, quiet: bool = False, as_json: bool = False) -> int:
     """Seed, then build the partitions in order, past failures (unless fail_fast); report progress,
     then a summary. Exit code: 0 all loaded, 1 a partition failed, 130 interrupted."""
     started = time.monotonic()
@@ -243,8 +243,8 @@ def backfill(ctx, start, end, source_dir, selection, dry_run, chunk_size, chunk_
         else:
             click.echo(f"Nothing to do: no partition from {dates[0]} to {dates[-1]} is {' or '.join(sorted(selection))}.")
         return
-    ctx.exit(load_dates(dbt, [item.partition_date for item in planned], chunk_size, retries, fail_fast, quiet, as_json,
-                        chunk_bytes))
+    ctx.exit(load_dates(dbt, [item.partition_date for item in planned], chunk_size, chunk_bytes, retries, fail_fast, quiet,
+                        as_json))
 
 
 @cli.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -47,11 +48,12 @@ def built_relations(results: RunResults) -> dict[str, str]:
 
 
 def file_size(path: Path) -> int | None:
-    """The file's size in bytes; None when it is not there."""
+    """The file's size in bytes; None when it is not there (one stat per day of a backfill)."""
     try:
-        return path.stat().st_size if path.is_file() else None
+        found = path.stat()
     except OSError:
         return None
+    return found.st_size if stat.S_ISREG(found.st_mode) else None
 
 
 def chunked(sizes: dict[date, int], max_days: int, max_bytes: int | None) -> list[list[date]]:

@@ -41,7 +41,8 @@ def swept_option(name: str) -> list[str]:
 
 
 def label(name: str) -> str:
-    return " ".join(["runner backfill", *swept_option(name)]) if swept_option(name) else LABELS[name]
+    swept = swept_option(name)
+    return " ".join(["runner backfill", *swept]) if swept else LABELS[name]
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,10 @@
         {#- relative to the project, not to wherever dbt was started -#}
         {%- set source_dir = flags.PROJECT_DIR ~ '/' ~ source_dir -%}
     {%- endif -%}
+    {%- if modules.re.search('[*?\\[\\]{}]', source_dir) -%}
+        {#- the engines' file readers take a path as a glob pattern: it would match other folders -#}
+        {{ exceptions.raise_compiler_error("The var 'source_dir' must not contain *, ?, [, ], { or } (file readers take them as patterns): " ~ source_dir) }}
+    {%- endif -%}
     {{- return(source_dir.rstrip('/') ~ '/' ~ day ~ '.csv') -}}
 {% endmacro %}
 
@@ -15,35 +19,130 @@
 {%- endmacro %}
 
 
-{# The files of this invocation's partitions as one relation of text columns plus `filename`.
-   Strict: a wrong column count or a malformed row fails the read; types are parsed downstream. #}
+{# The columns of a daily file, by the names its header gives them (in any order, any case). #}
+{% macro daily_file_columns() %}
+    {{- return(['date', 'share_price', 'amount', 'spend', 'shift', 'spread']) -}}
+{% endmacro %}
+
+
+{# The files of this invocation's partitions as one relation of text columns plus `filename`, each
+   file's columns taken by the names in its header, never by position. Strict: a bad header, a wrong
+   column count or a malformed row fails the run; types are parsed downstream. #}
 {% macro read_partition_files() %}
     {{- return(adapter.dispatch('read_partition_files')()) -}}
 {% endmacro %}
 
 {% macro default__read_partition_files() %}
-    read_csv(
-        [
-            {%- for day in partition_dates() %}
-            {{ sql_string(partition_file_path(day)) }}{{ "," if not loop.last }}
-            {%- endfor %}
-        ],
-        header = true,
-        delim = ',',
-        quote = '"',
-        escape = '"',
-        auto_detect = false,
-        strict_mode = true,
-        filename = true,
-        columns = {
-            'date': 'varchar',
-            'share_price': 'varchar',
-            'amount': 'varchar',
-            'spend': 'varchar',
-            'shift': 'varchar',
-            'spread': 'varchar'
-        }
+    {#- One read per header order (nearly always one); the data markers let the code fingerprint
+        tell the files and their column order (data) from the SQL (code). -#}
+    (
+    {%- for columns, paths in partition_files_by_columns() %}
+        (select {{ daily_file_columns() | join(', ') }}, filename
+        from read_csv(
+            /* data: */[
+                {%- for path in paths %}{{ sql_string(path) }}{{ ", " if not loop.last }}{% endfor -%}
+            ]/* :data */,
+            header = true,
+            delim = ',',
+            quote = '"',
+            escape = '"',
+            auto_detect = false,
+            strict_mode = true,
+            filename = true,
+            columns = /* data: */{
+                {%- for column in columns %}'{{ column }}': 'varchar'{{ ", " if not loop.last }}{% endfor -%}
+            }/* :data */
+        ))
+        {%- if not loop.last %} union all {% endif %}
+    {%- endfor %}
     )
+{% endmacro %}
+
+
+{# The run's files grouped by the column order of their headers: a list of [columns, paths],
+   every header checked first. While dbt parses (no files read), the expected order. #}
+{% macro partition_files_by_columns() %}
+    {%- set paths = [] -%}
+    {%- for day in partition_dates() -%}
+        {%- do paths.append(partition_file_path(day)) -%}
+    {%- endfor -%}
+    {%- if not execute -%}
+        {{- return([[daily_file_columns(), paths]]) -}}
+    {%- endif -%}
+    {%- set headers = partition_file_headers(paths) -%}
+    {%- set groups = {} -%}
+    {%- for path in paths -%}
+        {%- set columns = file_columns(path, headers.get(path)) -%}
+        {%- do groups.setdefault(columns | join(","), [columns, []])[1].append(path) -%}
+    {%- endfor -%}
+    {{- return(groups.values() | list) -}}
+{% endmacro %}
+
+
+{# One file's columns in the order its header names them. Fails (a compile error naming the file,
+   the columns found and those expected) unless the header names each expected column exactly
+   once: matched case-insensitively, quoted or not, in any order. #}
+{% macro file_columns(path, header) %}
+    {%- set expected = daily_file_columns() -%}
+    {%- set wanted = "expected " ~ expected | join(",") -%}
+    {%- if header is none -%}
+        {{ exceptions.raise_compiler_error("empty file: no header: " ~ path ~ " (" ~ wanted ~ ")") }}
+    {%- endif -%}
+    {%- if "\x00" in header or "\ufffd" in header -%}
+        {{ exceptions.raise_compiler_error(
+            "not UTF-8" ~ (" (UTF-16?)" if "\x00" in header else "") ~ ": " ~ path ~ ": save the file as UTF-8") }}
+    {%- endif -%}
+    {%- set found = [] -%}
+    {%- for name in header.lstrip("\ufeff").split(",") -%}
+        {%- do found.append(name.strip().strip('"').strip().lower()) -%}
+    {%- endfor -%}
+    {%- set shown = (found | join(",") | tojson)[:120] -%}
+    {%- set missing = expected | reject("in", found) | list -%}
+    {%- set unknown = found | reject("in", expected) | list -%}
+    {%- set duplicated = [] -%}
+    {%- for name in expected -%}
+        {%- if found.count(name) > 1 -%}{%- do duplicated.append(name) -%}{%- endif -%}
+    {%- endfor -%}
+    {%- if missing | length == expected | length -%}
+        {{ exceptions.raise_compiler_error("no header in " ~ path ~ ": its first line is " ~ shown ~ " (" ~ wanted ~ ")") }}
+    {%- endif -%}
+    {%- if missing or unknown or duplicated -%}
+        {%- set problems = [] -%}
+        {%- if missing %}{% do problems.append("missing " ~ missing | join(",")) %}{% endif -%}
+        {%- if unknown %}{% do problems.append("unknown " ~ (unknown | join(",") | tojson)[:60]) %}{% endif -%}
+        {%- if duplicated %}{% do problems.append("duplicated " ~ duplicated | join(",")) %}{% endif -%}
+        {{ exceptions.raise_compiler_error(
+            "bad header in " ~ path ~ ": found " ~ shown ~ ", " ~ wanted ~ " (" ~ problems | join("; ") ~ ")") }}
+    {%- endif -%}
+    {{- return(found) -}}
+{% endmacro %}
+
+
+{# Each file's first line by path (none for a 0-byte file): one query for all the run's files. #}
+{% macro partition_file_headers(paths) %}
+    {{- return(adapter.dispatch('partition_file_headers')(paths)) -}}
+{% endmacro %}
+
+{#- DuckDB: daily_file_header() comes from the profile's plugin (runner/duckdb_plugin.py). -#}
+{% macro default__partition_file_headers(paths) %}
+    {%- set query -%}
+        select path, daily_file_header(path) as header
+        from (values {% for path in paths %}({{ sql_string(path) }}){{ ", " if not loop.last }}{% endfor %}) as files (path)
+    {%- endset -%}
+    {%- set headers = {} -%}
+    {%- for row in run_query(query).rows -%}
+        {%- do headers.update({row[0]: row[1]}) -%}
+    {%- endfor -%}
+    {{- return(headers) -}}
+{% endmacro %}
+
+{% macro spark__partition_file_headers(paths) %}
+    {%- set headers = {} -%}
+    {%- for path in paths -%}
+        {%- set rows = run_query("select value from text.`" ~ path | replace("`", "``") ~ "` limit 1").rows -%}
+        {%- do headers.update({path: rows[0][0] if rows | length else none}) -%}
+    {%- endfor -%}
+    {{- return(headers) -}}
 {% endmacro %}
 
 
@@ -58,24 +157,45 @@
 
 
 {# A parsed value, or a run-stopping error naming the file, the column and the raw text. #}
-{% macro parsed_or_fail(parsed, raw_column, what) %}
-    {{- return(adapter.dispatch('parsed_or_fail')(parsed, raw_column, what)) -}}
+{% macro parsed_or_fail(parsed, raw_column, what) -%}
+    case when {{ parsed }} is not null then {{ parsed }} else {{ value_error(raw_column, what) }} end
+{%- endmacro %}
+
+
+{# An expression that stops the run with `what`, the file, the column and (cut short) the raw text. #}
+{% macro value_error(raw_column, what) %}
+    {{- return(adapter.dispatch('value_error')(raw_column, what)) -}}
 {% endmacro %}
 
-{% macro default__parsed_or_fail(parsed, raw_column, what) -%}
+{% macro default__value_error(raw_column, what) -%}
+    error(
+        '{{ what }} in ' || filename || ' (column {{ raw_column }}): '
+        || coalesce('''' || left({{ raw_column }}, 40) || '''', 'empty value')
+    )
+{%- endmacro %}
+
+
+{# A decimal column stored exactly (decimal(38, 10), never a float), or an error naming the file. A
+   value with more than 10 decimals would be rounded by the cast: it fails instead. #}
+{% macro parse_decimal(raw_column) -%}
     case
-        when {{ parsed }} is not null then {{ parsed }}
-        else error(
-            '{{ what }} in ' || filename || ' (column {{ raw_column }}): '
-            || coalesce('''' || {{ raw_column }} || '''', 'empty value')
-        )
+        when {{ decimal_places(raw_column) }} > 10 then {{ value_error(raw_column, 'more than 10 decimals (it would be rounded)') }}
+        else {{ parsed_or_fail("try_cast(trim(" ~ raw_column ~ ") as decimal(38, 10))", raw_column, 'unparseable number') }}
     end
 {%- endmacro %}
 
 
-{# A decimal column at full precision (no floats), or an error naming the file. #}
-{% macro parse_decimal(raw_column) -%}
-    {{ parsed_or_fail("try_cast(trim(" ~ raw_column ~ ") as decimal(18, 4))", raw_column, 'unparseable number') }}
+{# How many decimals a number written as text has, trailing zeros aside. #}
+{% macro decimal_places(raw_column) %}
+    {{- return(adapter.dispatch('decimal_places')(raw_column)) -}}
+{% endmacro %}
+
+{% macro default__decimal_places(raw_column) -%}
+    length(rtrim(split_part(trim({{ raw_column }}), '.', 2), '0'))
+{%- endmacro %}
+
+{% macro spark__decimal_places(raw_column) -%}
+    length(regexp_replace(split_part(trim({{ raw_column }}), '.', 2), '0+$', ''))
 {%- endmacro %}
 
 
@@ -99,25 +219,28 @@
 {%- endmacro %}
 
 
-{# Spark: one temporary view per file (CSV, every column text, FAILFAST: a missing file, a wrong
-   column count or a malformed row fails the read), unioned into one view with the file's path as
-   `filename`. The model's SQL names only that view, so it reads the same for any partitions and its
-   code fingerprint does not change from one chunk to the next. #}
+{# Spark: one temporary view per file (CSV, every column text, in the order the file's header names
+   them; FAILFAST: a missing file, a wrong column count or a malformed row fails the read), unioned
+   into one view of the expected columns with the file's path as `filename`. The model's SQL names
+   only that view, so it reads the same for any partitions and its code fingerprint does not change
+   from one chunk to the next. #}
 {% macro spark__read_partition_files() %}
     {%- set files_view = 'daily_partition_files' -%}
     {%- if execute -%}
         {%- set selects = [] -%}
-        {%- for day in partition_dates() -%}
-            {%- set view = 'daily_file_' ~ day | replace('-', '_') -%}
-            {%- do run_query(
-                "create or replace temporary view " ~ view ~ " (`date` string, share_price string, amount string,"
-                ~ " spend string, shift string, spread string) using csv options (path "
-                ~ spark_string(partition_file_path(day)) ~ ", header 'true', sep ',', quote '\"', escape '\"',"
-                ~ " mode 'FAILFAST', multiLine 'false')"
-            ) -%}
-            {%- do selects.append(
-                "select *, regexp_replace(input_file_name(), '^file:(//)?', '') as filename from " ~ view
-            ) -%}
+        {%- for columns, paths in partition_files_by_columns() -%}
+            {%- for path in paths -%}
+                {%- set view = 'daily_file_' ~ (selects | length) -%}
+                {%- do run_query(
+                    "create or replace temporary view " ~ view ~ " (`" ~ columns | join("` string, `") ~ "` string)"
+                    ~ " using csv options (path " ~ spark_string(path) ~ ", header 'true', sep ',', quote '\"',"
+                    ~ " escape '\"', mode 'FAILFAST', multiLine 'false')"
+                ) -%}
+                {%- do selects.append(
+                    "select " ~ daily_file_columns() | join(", ")
+                    ~ ", regexp_replace(input_file_name(), '^file:(//)?', '') as filename from " ~ view
+                ) -%}
+            {%- endfor -%}
         {%- endfor -%}
         {%- do run_query("create or replace temporary view " ~ files_view ~ " as " ~ selects | join(" union all ")) -%}
     {%- endif -%}
@@ -136,12 +259,9 @@
 {%- endmacro %}
 
 
-{% macro spark__parsed_or_fail(parsed, raw_column, what) -%}
-    case
-        when {{ parsed }} is not null then {{ parsed }}
-        else raise_error(concat(
-            '{{ what }} in ', filename, ' (column {{ raw_column }}): ',
-            coalesce(concat(chr(39), {{ raw_column }}, chr(39)), 'empty value')
-        ))
-    end
+{% macro spark__value_error(raw_column, what) -%}
+    raise_error(concat(
+        '{{ what }} in ', filename, ' (column {{ raw_column }}): ',
+        coalesce(concat(chr(39), left({{ raw_column }}, 40), chr(39)), 'empty value')
+    ))
 {%- endmacro %}

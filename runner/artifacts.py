@@ -58,7 +58,13 @@ class RunResults:
         return found
 
 
+# Lines that only say where dbt was when it failed (the node is named already), and the wrapper
+# around the project's own SQL functions' errors (runner/duckdb_plugin.py).
+WHERE_DBT_WAS = re.compile(r"^(Compilation|Runtime|Database) Error in \w+ \w+ \([^)]*\)$")
+UDF_WRAPPER = re.compile(r"(Invalid Input Error: )?Python exception occurred while executing the UDF: \w+: ")
 JAVA_FRAME = re.compile(r"^(at [\w$.<>/]+\(.*\)|\.\.\. \d+ more)$")
+# A message may quote a file's line (DuckDB's CSV errors do): never more than this of it.
+MAX_MESSAGE = 400
 
 
 def one_line(message: str | None) -> str | None:
@@ -67,8 +73,8 @@ def one_line(message: str | None) -> str | None:
         return message
     kept = []
     for line in message.splitlines():
-        line = line.strip()
-        if not line or line.startswith(("LINE ", "^", "compiled code at", ">")) or set(line) <= {"^", " "}:
+        line = UDF_WRAPPER.sub("", line.strip())
+        if not line or line.startswith(("LINE ", "^", "compiled code at", ">")) or set(line) <= {"^", " "} or WHERE_DBT_WAS.match(line):
             continue
         if line.startswith(("Possible fixes", "JVM stacktrace:", "Driver stacktrace:")):
             break
@@ -78,7 +84,12 @@ def one_line(message: str | None) -> str | None:
     file_line = re.search(r"^\s*file = (.+)$", message, re.MULTILINE)
     if file_line and not any(file_line.group(1) in line for line in kept):
         kept.append(f"file {file_line.group(1).strip()}")
-    return " | ".join(kept)
+    return shortened(" | ".join(kept))
+
+
+def shortened(text: str, limit: int = MAX_MESSAGE) -> str:
+    """At most `limit` characters, saying how much was cut."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit} more characters)"
 
 
 def _timestamp(text: str | None) -> datetime | None:

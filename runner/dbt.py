@@ -15,6 +15,7 @@ from pathlib import Path
 from runner import code_cache
 from runner.artifacts import one_line
 from runner.fingerprints import code_fingerprint
+from runner.partitions import as_date
 from runner.project import PARTITIONED_SELECTOR, Project, ProjectError
 
 
@@ -152,33 +153,38 @@ class Dbt:
 
     def count_rows(self, relations: dict[str, str], dates: list[date]) -> dict[tuple[str, date], int]:
         """Rows per model and partition, counted from the data (dbt-duckdb reports no row counts).
-        `relations` maps model names to their relations as dbt rendered them. The query goes through
-        the dbt adapter this process already holds, so it works on whichever engine the target is."""
-        if not relations or (self._manifest is None and self.parse().error):
+        `relations` maps model names to their relations as dbt rendered them."""
+        if not relations:
             return {}
-        from dbt.adapters.factory import FACTORY
-
         days = ", ".join(f"date '{day.isoformat()}'" for day in dates)
         query = " union all ".join(
             f"select '{model}' as model, partition_date, count(*) as row_count from {relation}"
             f" where partition_date in ({days}) group by partition_date"
             for model, relation in relations.items()
         )
+        try:
+            _, rows = self.query(query)
+        except WarehouseError as error:
+            raise WarehouseError(f"cannot count rows in {', '.join(relations.values())}: {error}") from None
+        counted = {(row[0], as_date(row[1])): int(row[2]) for row in rows}
+        # A partition with no rows has no group: it counts zero.
+        return {(model, day): counted.get((model, day), 0) for model in relations for day in dates}
+
+    def query(self, sql: str) -> tuple[list[str], list[tuple]]:
+        """Run one query through the dbt adapter this process already holds, so that it works on
+        whichever engine the target is: its column names and rows."""
+        if self._manifest is None and self.parse().error:
+            raise WarehouseError("dbt could not parse the project")
+        from dbt.adapters.factory import FACTORY
         from dbt_common.exceptions import DbtRuntimeError
 
         adapter = FACTORY.lookup_adapter(self._manifest.metadata.adapter_type)
         try:
-            with adapter.connection_named("runner-row-counts"):
-                _, table = adapter.execute(query, fetch=True)
+            with adapter.connection_named("runner-query"):
+                _, table = adapter.execute(sql, fetch=True)
         except DbtRuntimeError as error:
-            raise WarehouseError(f"cannot count rows in {', '.join(relations.values())}: {one_line(str(error))}") from None
-        counted = {(row[0], _as_date(row[1])): int(row[2]) for row in table.rows}
-        # A partition with no rows has no group: it counts zero.
-        return {(model, day): counted.get((model, day), 0) for model in relations for day in dates}
-
-
-def _as_date(value) -> date:
-    return value if isinstance(value, date) and not hasattr(value, "hour") else date.fromisoformat(str(value)[:10])
+            raise WarehouseError(one_line(str(error)) or type(error).__name__) from None
+        return list(table.column_names), [tuple(row) for row in table.rows]
 
 
 @contextmanager

@@ -13,6 +13,10 @@ REPEATED_DAY = re.compile(r"(\(?date 'D'\)?)(\s*,\s*\1)+")
 REPEATED_FILE = re.compile(r"('<file>')(\s*,\s*'<file>')+")
 # Where the files are (absolute from the runner, relative from a hand run) and comments are not code.
 FILE_PATH = re.compile(r"'[^']*\.csv'")
+# The daily files' reader marks what is data (the files, their columns' order) in the SQL it writes,
+# and writes one read per column order: one fingerprint for any files in any order.
+DATA = re.compile(r"/\* data: \*/.*?/\* :data \*/", re.DOTALL)
+REPEATED_READ = re.compile(r"(\(select .+?\))(\s*union all\s*\1)+", re.DOTALL)
 COMMENT = re.compile(r"--[^\n]*")
 
 
@@ -31,7 +35,8 @@ def code_fingerprint(compiled_code: str | None, source_dir: str) -> str | None:
     changes when the code does and not from one partition or chunk to the next."""
     if not compiled_code:
         return None
-    text = FILE_PATH.sub("'<file>'", COMMENT.sub("", compiled_code.replace(source_dir, "<source_dir>")))
+    text = DATA.sub("<data>", compiled_code)
+    text = FILE_PATH.sub("'<file>'", COMMENT.sub("", text.replace(source_dir, "<source_dir>")))
     text = DATE.sub("D", text)
-    text = REPEATED_FILE.sub(r"\1", REPEATED_DAY.sub(r"\1", text))
+    text = REPEATED_READ.sub(r"\1", REPEATED_FILE.sub(r"\1", REPEATED_DAY.sub(r"\1", text)))
     return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from runner.artifacts import ArtifactError, RunResults, read_run_results
+from runner.checks import Found, found_by_partition, offending_rows_query
 from runner.dbt import Dbt, Invocation, WarehouseError
 from runner.fingerprints import file_fingerprint
 from runner.ledger import Ledger
@@ -164,11 +165,12 @@ class Loader:
                 self.ledger.record(marker_runs(marker, dates, files, "error", str(error)), replacing=marker)
                 return Outcome(dates, False, marker, time.monotonic() - started, str(error), log_file=invocation.log_file)
             rows = self.dbt.count_rows(built_relations(results), dates)
+            found = self.found_by_checks(results)
         except KeyboardInterrupt:
             self.ledger.record(marker_runs(marker, dates, files, "interrupted", "interrupted by Ctrl-C or SIGTERM"),
                                replacing=marker)
             raise Interrupted(dates) from None
-        runs = partition_runs(results, files, fingerprints, rows, str(project.source_dir))
+        runs = partition_runs(results, files, fingerprints, rows, str(project.source_dir), found)
         self.ledger.record(runs, replacing=marker)
         if results.ok:  # then `runner status` need not compile the models to know their code
             self.dbt.remember_built_code({node_name(run.unique_id): run.code_fingerprint
@@ -179,6 +181,18 @@ class Loader:
             {day: rows[(self.primary_model, day)] for day in dates if (self.primary_model, day) in rows},
             invocation.log_file,
         )
+
+    def found_by_checks(self, results: RunResults) -> dict[str, dict[date, Found]]:
+        """What each failed or warning test found, by partition: its own SQL run again. A test
+        whose rows cannot be read again keeps dbt's own message."""
+        found = {}
+        for node in results.nodes:
+            if node.resource_type == "test" and node.status in ("fail", "warn") and node.compiled_code:
+                try:
+                    found[node.unique_id] = found_by_partition(*self.dbt.query(offending_rows_query(node.compiled_code)))
+                except (WarehouseError, KeyError):
+                    continue
+        return found
 
     def record_hand_run(self, path: Path, results: RunResults | None = None) -> int:
         """Record a `dbt run/build --vars '{partition_date: ...}'` made outside the runner (its

@@ -33,3 +33,8 @@ class DefinedPartitions:
 
     def bounds(self, today: date | None = None) -> tuple[date, date]:
         return self.start, self.end or today or date.today()
+
+
+def as_date(value) -> date:
+    """A date from a warehouse value: a date, a timestamp or its text."""
+    return value if isinstance(value, date) and not hasattr(value, "hour") else date.fromisoformat(str(value)[:10])

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from runner.artifacts import RunResults
+from runner.artifacts import NodeResult, RunResults
+from runner.checks import Found, describe
 from runner.fingerprints import code_fingerprint
 from runner.ledger import PartitionRun
 from runner.status import node_name
@@ -24,20 +25,23 @@ def partition_runs(
     file_fingerprints: dict[date, str | None],
     rows: dict[tuple[str, date], int],
     source_dir: str,
+    found: dict[str, dict[date, Found]] | None = None,
 ) -> list[PartitionRun]:
-    """Every node of the invocation, for every partition it covered."""
+    """Every node of the invocation, for every partition it covered. `found`: what each failed or
+    warning test found, by test and partition (checks.py); a partition it found nothing in passed."""
     recorded_at = now()
     runs = []
     for day in results.partition_dates:
         for node in results.nodes:
+            status, message, failures = test_outcome(node, day, source_files[day], (found or {}).get(node.unique_id))
             runs.append(PartitionRun(
                 partition_date=day,
                 invocation_id=results.invocation_id,
                 unique_id=node.unique_id,
                 resource_type=node.resource_type,
-                status=node.status,
-                message=node.message,
-                failures=node.failures,
+                status=status,
+                message=message,
+                failures=failures,
                 execution_time=node.execution_time,
                 started_at=node.started_at,
                 completed_at=node.completed_at,
@@ -48,6 +52,17 @@ def partition_runs(
                 recorded_at=recorded_at,
             ))
     return runs
+
+
+def test_outcome(node: NodeResult, day: date, source_file: Path, found: dict[date, Found] | None) -> tuple[str, str | None, int | None]:
+    """A node's status, message and failures for one partition. A test's result covers every
+    partition of the invocation; what it found tells which partitions it was about."""
+    if found is None:
+        return node.status, node.message, node.failures
+    if day not in found:
+        return "pass", None, 0
+    outcome = "failed" if node.status == "fail" else "warned"
+    return node.status, describe(node_name(node.unique_id), outcome, found[day], str(source_file)), found[day].rows
 
 
 def marker_runs(

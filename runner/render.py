@@ -57,15 +57,17 @@ def outcome_lines(outcome: Outcome) -> list[str]:
 
 # Cells of the health bar: distinct without colour, coloured on a terminal.
 CELLS = {"materialized": ("█", "green"), "failed": ("X", "red"), "stale": ("~", "yellow"), "missing": ("·", "white")}
+# A materialized partition whose plausibility checks warned.
+WARNED_CELL = ("!", "green")
 
 
 def health_bar(statuses: list[PartitionStatus], colour: bool) -> str:
     """One cell per partition: a single bar for a short range, a calendar of months for a long one."""
     def cell(status: PartitionStatus) -> str:
-        symbol, fg = CELLS.get(status.state, ("?", "magenta"))
+        symbol, fg = WARNED_CELL if status.state == "materialized" and status.warnings else CELLS.get(status.state, ("?", "magenta"))
         return click.style(symbol, fg=fg) if colour else symbol
 
-    legend = "  ".join(f"{CELLS[state][0]} {state}" for state in CELLS)
+    legend = "  ".join([f"{CELLS[state][0]} {state}" for state in CELLS] + [f"{WARNED_CELL[0]} materialized with warnings"])
     if len(statuses) <= 62:
         return "".join(cell(status) for status in statuses) + "\n" + legend
     lines = []
@@ -89,13 +91,14 @@ def history_lines(runs: list[PartitionRun]) -> list[str]:
     for invocation_id, nodes in sorted(by_invocation.items(), key=lambda item: max(r.recorded_at for r in item[1]), reverse=True):
         when = max(r.completed_at or r.recorded_at for r in nodes).strftime("%Y-%m-%d %H:%M:%S")
         bad = [r for r in nodes if r.status in BAD_STATUSES]
-        overall = "failed" if bad else "success"
+        warned = sum(1 for r in nodes if r.status == "warn")
+        overall = "failed" if bad else "success" + (f" with {warned} warning{'' if warned == 1 else 's'}" if warned else "")
         rows = next((r.rows_loaded for r in nodes if node_name(r.unique_id) == PRIMARY_MODEL), None)
         duration = sum(r.execution_time or 0.0 for r in nodes)
         lines.append(f"{when}  {invocation_id}  {overall}  rows {rows if rows is not None else '-'}  {duration:.2f}s")
         for node in sorted(nodes, key=lambda r: (r.started_at or r.recorded_at, r.unique_id)):
             rows_text = f"  {node.rows_loaded} rows" if node.rows_loaded is not None else ""
-            message = f"  {node.message}" if node.status in BAD_STATUSES and node.message else ""
+            message = f"  {node.message}" if (node.status in BAD_STATUSES or node.status == "warn") and node.message else ""
             lines.append(f"    {node.resource_type:<10} {node_name(node.unique_id):<48} {node.status}{rows_text}"
                          f"  {node.execution_time or 0:.2f}s{message}")
     return lines
@@ -107,7 +110,7 @@ def history_json(runs: list[PartitionRun]) -> str:
         entry = invocations.setdefault(run.invocation_id, {"invocation_id": run.invocation_id, "nodes": []})
         entry["nodes"].append({
             "unique_id": run.unique_id, "resource_type": run.resource_type, "status": run.status,
-            "message": run.message, "rows": run.rows_loaded, "execution_time": run.execution_time,
+            "message": run.message, "failures": run.failures, "rows": run.rows_loaded, "execution_time": run.execution_time,
             "completed_at": run.completed_at.isoformat() + "Z" if run.completed_at else None,
         })
     return json.dumps(list(invocations.values()), indent=2)

@@ -147,8 +147,9 @@ def _year_html(year: int, days: list[tuple[int, date]], statuses: list[Partition
         status = statuses[index]
         if day.day == 1 or index == days[0][0]:
             months.append(f'<span style="grid-column:{column}">{MONTHS[day.month - 1]}</span>')
+        warned = " warned" if status.state == "materialized" and status.warnings else ""
         cells.append(
-            f'<i class="cell {status.state}" style="grid-area:{day.weekday() + 1}/{column}" data-i="{index}"'
+            f'<i class="cell {status.state}{warned}" style="grid-area:{day.weekday() + 1}/{column}" data-i="{index}"'
             f' data-date="{day.isoformat()}" data-state="{status.state}"></i>'
         )
     columns = f"grid-template-columns:repeat({weeks},var(--cell))"

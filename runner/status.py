@@ -16,6 +16,18 @@ RUNNING_PID = re.compile(r"runner PID (\d+)")
 
 
 @dataclass(frozen=True)
+class CheckWarning:
+    """A plausibility check (a test with severity warn) that found rows in the partition."""
+
+    check: str
+    rows: int | None
+    message: str | None
+
+    def as_dict(self) -> dict:
+        return {"check": self.check, "rows": self.rows, "message": self.message}
+
+
+@dataclass(frozen=True)
 class PartitionStatus:
     partition_date: date
     state: str
@@ -24,6 +36,7 @@ class PartitionStatus:
     last_run_at: datetime | None = None
     duration: float | None = None
     message: str | None = None
+    warnings: tuple[CheckWarning, ...] = ()
 
     def as_dict(self) -> dict:
         return {
@@ -34,6 +47,7 @@ class PartitionStatus:
             "last_run_at": self.last_run_at.isoformat(timespec="seconds") + "Z" if self.last_run_at else None,
             "duration_seconds": round(self.duration, 3) if self.duration is not None else None,
             "message": self.message,
+            "warnings": [warning.as_dict() for warning in self.warnings],
         }
 
 
@@ -50,7 +64,23 @@ def failure_message(runs: list[PartitionRun]) -> str | None:
     first = next((run for run in bad if run.status != "skipped"), bad[0] if bad else None)
     if first is None:
         return None
-    return f"{node_name(first.unique_id)}: {first.message or first.status}"
+    name, message = node_name(first.unique_id), first.message or first.status
+    return message if message.startswith(f"{name} ") else f"{name}: {message}"  # checks.describe names it
+
+
+def warnings_of(latest: list[PartitionRun]) -> tuple[CheckWarning, ...]:
+    """The checks that warned in the partition's last run, in node order."""
+    warned = sorted((run for run in latest if run.status == "warn"), key=lambda run: run.unique_id)
+    return tuple(CheckWarning(node_name(run.unique_id), run.failures, run.message) for run in warned)
+
+
+def with_warnings(message: str, warnings: tuple[CheckWarning, ...]) -> str:
+    """OK, or OK with the checks that warned: `OK, 1 warning: stg_quotes_dated_near_the_file (12 rows)`."""
+    if not warnings:
+        return message
+    named = ", ".join(f"{warning.check} ({warning.rows} row{'' if warning.rows == 1 else 's'})" if warning.rows is not None
+                      else warning.check for warning in warnings)
+    return f"{message}, {len(warnings)} warning{'' if len(warnings) == 1 else 's'}: {named}"
 
 
 def latest_invocation(runs: list[PartitionRun]) -> list[PartitionRun]:
@@ -102,6 +132,7 @@ def partition_status(
         invocation_id=latest[0].invocation_id,
         last_run_at=max(run.completed_at or run.recorded_at for run in latest),
         duration=sum(run.execution_time or 0.0 for run in latest),
+        warnings=warnings_of(latest),
     )
     failure = in_flight(latest) or failure_message(latest)
     if failure:
@@ -114,7 +145,7 @@ def partition_status(
     changed = code_change(latest, code_now)
     if changed:
         return PartitionStatus(day, "stale", message=changed, **common)
-    return PartitionStatus(day, "materialized", message="OK", **common)
+    return PartitionStatus(day, "materialized", message=with_warnings("OK", common["warnings"]), **common)
 
 
 def partition_statuses(

@@ -49,7 +49,7 @@ def test_missing_file_fails_the_partition_and_keeps_its_rows(project, loaded):
     result = project.runner("run", "2018-01-02")
 
     assert result.exit_code == 1
-    assert "No files found" in result.output and "2018-01-02.csv" in result.output
+    assert f"stg_daily_files__quotes: no such file: {project.file('2018-01-02')}" in result.output
     assert project.rows("2018-01-02") == loaded
 
 

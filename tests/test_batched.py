@@ -109,7 +109,7 @@ def test_a_missing_file_does_not_fail_its_chunk(project):
     assert result.exit_code == 1
     report = json.loads(result.output)
     assert [p["outcome"] for p in report["partitions"]] == ["loaded", "loaded", "failed", "loaded", "loaded"]
-    assert "No files found" in report["partitions"][2]["message"]
+    assert "no such file: " in report["partitions"][2]["message"]
     assert len({p["invocation_id"] for p in report["partitions"]}) == 2
 
 

@@ -24,8 +24,9 @@ per_partition as (
         min(low_price) as low_price,
         max(high_price) as high_price,
         sum(volume) as total_volume,
-        -- widened: price times volume overflows 18 digits
-        sum(cast(close_price as decimal(38, 4)) * volume) / nullif(sum(volume), 0) as volume_weighted_close
+        -- a double: price times volume at 10 decimals each would overflow any decimal
+        sum(cast(close_price as double) * cast(volume as double)) / nullif(sum(cast(volume as double)), 0)
+            as volume_weighted_close
     from quotes
     group by partition_date
 ),

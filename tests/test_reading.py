@@ -1,0 +1,176 @@
+"""Files read right: columns by header name, real-shaped files load, no value changes silently,
+and every refusal names the file and the cause while the partition keeps its previous rows."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+HEADER = "date,share_price,amount,spend,shift,spread"
+# One good row, by column name: close, volume, open, high, low.
+ROW = {"date": "2018-01-02", "share_price": "10.5000", "amount": "500.0000", "spend": "10.0000", "shift": "11.0000",
+       "spread": "9.5000"}
+
+
+def csv_text(header: list[str], rows: list[dict], header_line: str | None = None) -> str:
+    lines = [header_line if header_line is not None else ",".join(header)]
+    lines += [",".join(row[name] for name in header) for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def summary(project, day: str) -> list[tuple]:
+    return project.query("select * from daily_summary where partition_date = ?", [day])
+
+
+@pytest.fixture
+def loaded(project):
+    """2018-01-02 loaded once; each refusal below must leave its rows, and its summary, as they are."""
+    assert project.runner("run", "2018-01-02").exit_code == 0
+    return project.rows("2018-01-02"), summary(project, "2018-01-02")
+
+
+def test_a_reordered_quoted_header_maps_every_value_to_its_column(project):
+    rows = [ROW, {**ROW, "share_price": "10.7500", "amount": "42.1250"}]
+    project.file("2018-01-02").write_text(csv_text(HEADER.split(","), rows))
+    assert project.runner("run", "2018-01-02").exit_code == 0
+    in_order = project.rows("2018-01-02")
+
+    reordered = ["date", "spend", "amount", "share_price", "shift", "spread"]
+    header = ",".join(f'"{name.upper()}"' for name in reordered)  # quoted and in capitals
+    project.file("2018-01-02").write_text(csv_text(reordered, rows, header).rstrip("\n"))  # no trailing newline
+    result = project.runner("run", "2018-01-02")
+
+    assert result.exit_code == 0, result.output
+    assert project.rows("2018-01-02") == in_order
+    assert project.query(
+        "select open_price, high_price, low_price, close_price, volume from raw_partition_data order by close_price"
+    ) == [(Decimal("10"), Decimal("11"), Decimal("9.5"), Decimal("10.5"), Decimal("500")),
+          (Decimal("10"), Decimal("11"), Decimal("9.5"), Decimal("10.75"), Decimal("42.125"))]
+
+
+def test_files_of_different_column_orders_load_together_in_one_chunk(project):
+    reordered = ["spread", "shift", "spend", "amount", "share_price", "date"]
+    project.file("2018-01-03").write_text(csv_text(reordered, [{**ROW, "date": "2018-01-03"}]))
+    result = project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-05")
+    assert result.exit_code == 0, result.output
+    assert project.query("select open_price, high_price, low_price, close_price, volume from raw_partition_data"
+                         " where partition_date = '2018-01-03'") == [
+        (Decimal("10"), Decimal("11"), Decimal("9.5"), Decimal("10.5"), Decimal("500"))]
+    # One invocation for the five days: the column order is data, not code.
+    assert len({entry["invocation_id"] for entry in project.status("--start", "2018-01-01", "--end", "2018-01-05").values()}) == 1
+
+
+REFUSED = {
+    "0-byte file": ("", "empty file: no header"),
+    "no header": (csv_text(HEADER.split(","), [ROW]).split("\n", 1)[1], "no header in"),
+    "missing column": (csv_text(HEADER.split(",")[:5], [ROW]), "(missing spread)"),
+    "unknown column": (csv_text([*HEADER.split(","), "note"], [{**ROW, "note": "x"}]), 'unknown "note"'),
+    "duplicated column": (
+        csv_text(HEADER.split(","), [ROW], header_line="date,share_price,amount,spend,shift,date"), "missing spread; duplicated date"),
+    "UTF-16": (csv_text(HEADER.split(","), [ROW]).encode("utf-16"), "not UTF-8 (UTF-16?)"),
+    "11 decimals": (csv_text(HEADER.split(","), [{**ROW, "amount": "500.12345678901"}]), "more than 10 decimals"),
+}
+
+
+@pytest.mark.parametrize("case", REFUSED)
+def test_a_refused_file_fails_naming_the_file_and_keeps_the_previous_rows(project, loaded, case):
+    content, cause = REFUSED[case]
+    path = project.file("2018-01-02")
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+
+    result = project.runner("run", "2018-01-02")
+
+    assert result.exit_code == 1
+    line = result.output.splitlines()[0]
+    assert line.startswith("2018-01-02  failed  ") and cause in line and str(path) in line, line
+    assert (project.rows("2018-01-02"), summary(project, "2018-01-02")) == loaded
+    status = project.status("--start", "2018-01-02", "--end", "2018-01-02")["2018-01-02"]
+    assert status["state"] == "failed" and cause in status["message"]
+
+
+def test_a_header_only_file_empties_the_day(project, loaded):
+    project.file("2018-01-02").write_text(HEADER + "\n")
+    assert project.runner("run", "2018-01-02").exit_code == 0
+    assert project.rows("2018-01-02") == []
+    assert project.query("select quote_count from daily_summary where partition_date = '2018-01-02'") == [(0,)]
+
+
+def test_ten_decimals_are_stored_exactly(project):
+    project.file("2018-01-02").write_text(csv_text(HEADER.split(","), [
+        {**ROW, "share_price": "10.27629999", "amount": "123456789012345678.0123456789", "spread": "9.5000000000"}]))
+    assert project.runner("run", "2018-01-02").exit_code == 0
+    assert project.query("select close_price, volume, low_price from raw_partition_data") == [
+        (Decimal("10.27629999"), Decimal("123456789012345678.0123456789"), Decimal("9.5"))]
+
+
+# Each blocking check, broken by one row: (the row, the check, what the message shows of the row).
+BLOCKING = {
+    "high below the close": ({"shift": "10.1000"}, "stg_quotes_high_is_the_top", "high_price=10.1"),
+    "low above the open": ({"spread": "10.2000"}, "stg_quotes_low_is_the_bottom", "low_price=10.2"),
+    "a zero price": ({"spread": "0", "spend": "0.0000"}, "stg_quotes_prices_are_positive", "open_price=0"),
+    "negative volume": ({"amount": "-5000"}, "stg_quotes_volume_is_not_negative", "volume=-5000"),
+}
+
+
+@pytest.mark.parametrize("case", BLOCKING)
+def test_each_blocking_check_names_the_file_and_shows_the_row(project, loaded, case):
+    change, check, shown = BLOCKING[case]
+    path = project.file("2018-01-02")
+    path.write_text(csv_text(HEADER.split(","), [ROW, {**ROW, "date": "2018/10/01", **change}]))
+
+    result = project.runner("run", "2018-01-02")
+
+    assert result.exit_code == 1
+    line = result.output.splitlines()[0]
+    assert line.startswith(f"2018-01-02  failed  {check} failed for 1 row of {path}: quote_date=2018-10-01 "), line
+    assert shown in line
+    assert (project.rows("2018-01-02"), summary(project, "2018-01-02")) == loaded
+
+
+def test_rows_dated_months_away_load_with_a_warning_shown_everywhere(project):
+    """The real-file shape: a file named for January holds quotes dated September, October and the
+    year before."""
+    rows = [{**ROW, "date": "2018/09/28"}, {**ROW, "date": "2018-10-01", "amount": "1.0000"}, {**ROW, "date": "2017-06-30"}, ROW]
+    project.file("2018-01-02").write_text(csv_text(HEADER.split(","), rows))
+
+    result = project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-03")
+
+    assert result.exit_code == 0, result.output
+    assert len(project.rows("2018-01-02")) == 4
+    statuses = project.status("--start", "2018-01-01", "--end", "2018-01-03")
+    warned = statuses["2018-01-02"]
+    assert warned["state"] == "materialized"
+    assert [warning["check"] for warning in warned["warnings"]] == ["stg_quotes_dated_near_the_file"]
+    assert warned["warnings"][0]["rows"] == 3
+    assert warned["message"] == "OK, 1 warning: stg_quotes_dated_near_the_file (3 rows)"
+    # Loaded in the same chunk, the other days have no warning of their own.
+    assert statuses["2018-01-01"]["warnings"] == [] and statuses["2018-01-03"]["warnings"] == []
+
+    table = project.runner("status", "--start", "2018-01-01", "--end", "2018-01-03").output
+    assert "█!█" in table
+    assert "OK, 1 warning: stg_quotes_dated_near_the_file (3 rows)" in table
+
+    history = project.runner("history", "2018-01-02").output
+    assert "success with 1 warning" in history
+    assert f"stg_quotes_dated_near_the_file warned for 3 rows of {project.file('2018-01-02')}: quote_date=" in history
+    assert "(and 1 more)" in history
+    nodes = json.loads(project.runner("history", "2018-01-02", "--json").output)[0]["nodes"]
+    warn = next(node for node in nodes if node["status"] == "warn")
+    assert warn["failures"] == 3 and "quote_date=" in warn["message"]
+
+    page = project.root / "status.html"
+    assert project.runner("report", "--out", str(page)).exit_code == 0
+    assert 'class="cell materialized warned"' in page.read_text()
+
+
+def test_no_message_carries_more_than_a_few_hundred_characters_of_the_file(project, loaded):
+    project.file("2018-01-02").write_text(HEADER + "\n" + "2018-01-02," + "9" * 10_000_000 + ",1,1,1,1\n")
+    result = project.runner("run", "2018-01-02")
+    assert result.exit_code == 1
+    assert len(result.output.splitlines()[0]) < 700
+    status = project.status("--start", "2018-01-02", "--end", "2018-01-02")["2018-01-02"]
+    assert status["state"] == "failed" and len(status["message"]) < 700
+    history = json.loads(project.runner("history", "2018-01-02", "--json").output)
+    assert max(len(node["message"] or "") for run in history for node in run["nodes"]) < 700

@@ -12,11 +12,11 @@ TABLE = "raw_partition_data"
 COLUMNS = """
     partition_date date,
     quote_date date,
-    open_price decimal(18, 4),
-    high_price decimal(18, 4),
-    low_price decimal(18, 4),
-    close_price decimal(18, 4),
-    volume decimal(18, 4),
+    open_price decimal(38, 10),
+    high_price decimal(38, 10),
+    low_price decimal(38, 10),
+    close_price decimal(38, 10),
+    volume decimal(38, 10),
     source_file varchar
 """
 
@@ -33,7 +33,9 @@ def _parsed_or_fail(parsed: str, raw_column: str, what: str) -> str:
 
 
 def _decimal(raw_column: str) -> str:
-    return _parsed_or_fail(f"try_cast(trim({raw_column}) as decimal(18, 4))", raw_column, "unparseable number")
+    places = f"length(rtrim(split_part(trim({raw_column}), '.', 2), '0'))"
+    parsed = f"case when {places} <= 10 then try_cast(trim({raw_column}) as decimal(38, 10)) end"
+    return _parsed_or_fail(parsed, raw_column, "unparseable number")
 
 
 def _quote_date(raw_column: str) -> str:

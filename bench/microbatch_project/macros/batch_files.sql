@@ -56,7 +56,10 @@
 {%- endmacro %}
 
 {% macro parse_decimal(raw_column) -%}
-    {{ parsed_or_fail("try_cast(trim(" ~ raw_column ~ ") as decimal(18, 4))", raw_column, 'unparseable number') }}
+    {{ parsed_or_fail(
+        "case when length(rtrim(split_part(trim(" ~ raw_column ~ "), '.', 2), '0')) <= 10 then try_cast(trim("
+        ~ raw_column ~ ") as decimal(38, 10)) end",
+        raw_column, 'unparseable number') }}
 {%- endmacro %}
 
 {% macro parse_quote_date(raw_column) -%}

@@ -50,6 +50,11 @@ class RunResults:
     def ok(self) -> bool:
         return all(node.ok for node in self.nodes)
 
+    @property
+    def started_at(self) -> datetime:
+        """When the invocation began its work (UTC): its first node's start."""
+        return min((node.started_at for node in self.nodes if node.started_at), default=self.generated_at)
+
     def counts(self) -> dict[str, int]:
         """How many nodes ended in each status."""
         found: dict[str, int] = {}

@@ -18,7 +18,7 @@ from runner.dbt import Dbt, end_of_command
 from runner.ledger import Ledger, LedgerError
 from runner.loading import Interrupted, Loader, invocations
 from runner.partitions import date_range, parse_partition_date
-from runner.project import PRIMARY_MODEL, ProjectError, checked_target, load_project
+from runner.project import PARTITIONED_MODELS, PRIMARY_MODEL, ProjectError, UsageProblem, checked_target, load_project
 from runner.render import (
     Progress,
     backfill_json,
@@ -30,7 +30,8 @@ from runner.render import (
     status_table,
     summary_lines,
 )
-from runner.tracking import DEFAULT_SELECTION, current_statuses, parse_selection, plan
+from runner.tracking import DEFAULT_SELECTION, current_statuses, gather, parse_selection, plan
+from runner.warehouse import set_aside_if_unreadable
 
 
 class PartitionDate(click.ParamType):
@@ -88,8 +89,13 @@ def expected_errors(command):
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
+        except UsageProblem as error:
+            raise click.UsageError(str(error)) from None
         except (ProjectError, LedgerError, ArtifactError) as error:
             raise click.ClickException(str(error)) from None
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM outside a load (which prints its own summary)
+            click.echo("runner: interrupted", err=True)
+            raise click.exceptions.Exit(130) from None
         finally:
             end_of_command()
     return wrapper
@@ -124,6 +130,8 @@ def valid_target(name: str | None) -> str | None:
 def open_project(ctx, source_dir=None):
     try:
         return load_project(ctx.obj["project_dir"], source_dir, ctx.obj["target"])
+    except UsageProblem as error:
+        raise click.UsageError(str(error)) from None
     except ProjectError as error:
         raise click.ClickException(str(error)) from None
 
@@ -155,10 +163,13 @@ def load_dates(dbt: Dbt, dates: list[date], chunk_size: int = 1, chunk_bytes: in
     """Seed, then build the partitions in order, past failures (unless fail_fast); report progress,
     then a summary. Exit code: 0 all loaded, 1 a partition failed, 130 interrupted."""
     started = time.monotonic()
+    set_aside = set_aside_if_unreadable(dbt.project)
+    if set_aside:
+        click.echo(f"moved the unreadable warehouse aside: {set_aside}", err=as_json)
     loader = Loader(dbt, Ledger(dbt.project.ledger_path), PRIMARY_MODEL, retries=retries)
-    seeded = loader.seed()
-    if seeded.error:
-        raise click.ClickException(f"dbt seed failed: {seeded.error} (log: {seeded.log_file})")
+    seed_error = loader.seed()
+    if seed_error:
+        raise click.ClickException(f"dbt seed failed: {seed_error}")
     progress = Progress(len(dates), enabled=not (quiet or as_json) and sys.stdout.isatty(), lines=not (quiet or as_json))
     outcomes, interrupted = [], None
     with sigterm_as_interrupt(), progress:
@@ -170,6 +181,8 @@ def load_dates(dbt: Dbt, dates: list[date], chunk_size: int = 1, chunk_bytes: in
                     break
         except (Interrupted, KeyboardInterrupt) as stop:  # between partitions, or during one
             interrupted = stop
+            if isinstance(stop, Interrupted) and stop.done:
+                outcomes.append(stop.done)
     failed = [(day, o.message) for o in outcomes if not o.ok for day in o.dates]
     loaded = sum(len(o.dates) for o in outcomes if o.ok)
     not_run = len(dates) - loaded - len(failed)
@@ -251,14 +264,17 @@ def backfill(ctx, start, end, source_dir, selection, dry_run, chunk_size, chunk_
 @range_options
 @source_dir_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
-@click.option("--model", default=None, help="Only this model's own result per partition.")
+@click.option("--model", type=click.Choice(PARTITIONED_MODELS), default=None, help="Only this model's own result per partition.")
 @click.pass_context
 @expected_errors
 def status(ctx, start, end, source_dir, as_json, model):
-    """Show each partition's state: materialized, failed, stale or missing, with a health bar."""
+    """Show each partition's state: materialized, failed, stale, missing or running, with a health bar."""
     project = open_project(ctx, source_dir)
     dates = resolve_range(project, start, end)
-    statuses = current_statuses(project, Dbt(project), dates, model)
+    evidence = gather(project, Dbt(project), dates)
+    statuses = evidence.statuses(dates, model)
+    if not evidence.holdings.checked:  # on stderr: the JSON on stdout stays one document
+        click.echo(f"note: {evidence.holdings.unchecked}; the states are the ledger's", err=True)
     if as_json:
         click.echo(status_json(statuses))
     else:

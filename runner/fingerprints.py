@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import re
+import stat
+from datetime import UTC, datetime
 from pathlib import Path
 
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -21,12 +24,23 @@ COMMENT = re.compile(r"--[^\n]*")
 
 
 def file_fingerprint(path: Path) -> str | None:
-    """SHA-256 of the file's bytes, or None when there is no file."""
+    """SHA-256 of the file's bytes, or None when there is no regular file there. A FIFO or a device
+    is never opened: opening a FIFO blocks until something writes to it."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
         with open(path, "rb") as handle:
             return hashlib.file_digest(handle, "sha256").hexdigest()
-    except (FileNotFoundError, IsADirectoryError):
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return None
+
+
+def modified_after(path: Path, moment: datetime) -> bool:
+    """Whether the file was written after `moment` (UTC): what a run that began then read is unknown."""
+    try:
+        return datetime.fromtimestamp(os.stat(path).st_mtime, UTC).replace(tzinfo=None) > moment
+    except OSError:
+        return False
 
 
 @functools.lru_cache(maxsize=64)  # a chunk records the same compiled code for each of its partitions

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import signal
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -28,9 +30,22 @@ create table if not exists partition_runs (
     source_fingerprint varchar,
     code_fingerprint varchar,
     recorded_at timestamp not null,
+    seeds_fingerprint varchar,
     primary key (partition_date, invocation_id, unique_id)
-)
+);
+create table if not exists seed_loads (
+    warehouse varchar not null,
+    seed varchar not null,
+    fingerprint varchar not null,
+    loaded_at timestamp not null,
+    primary key (warehouse, seed)
+);
 """
+# Ledgers written before a column existed get it (null for their rows).
+ADDED_COLUMNS = {"seeds_fingerprint": "varchar"}
+
+
+HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class LedgerError(Exception):
@@ -56,10 +71,31 @@ class PartitionRun:
     source_fingerprint: str | None
     code_fingerprint: str | None
     recorded_at: datetime
+    seeds_fingerprint: str | None = None  # JSON: each seed's SHA-256 when the partition was built
 
 
 COLUMNS = [field.name for field in fields(PartitionRun)]
 COLUMN_TYPES = dict(re.findall(r"^    (\w+) (\w+)", SCHEMA, re.MULTILINE))
+
+
+@contextmanager
+def signals_held():
+    """Ctrl-C and SIGTERM wait until the write is done: DuckDB would abandon it half-way ("Query
+    interrupted"). They are noted meanwhile, then raised again once the previous handlers are
+    back, as if they had come right after. (Blocking them would not do: the kernel then hands
+    them to one of DuckDB's threads, and Python runs the handler in the main thread all the same.)"""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+    noted: list[int] = []
+    previous = {held: signal.signal(held, lambda signum, frame: noted.append(signum)) for held in HELD_SIGNALS}
+    try:
+        yield
+    finally:
+        for held, handler in previous.items():
+            signal.signal(held, handler if handler is not None else signal.SIG_DFL)
+        if noted:
+            signal.raise_signal(noted[0])
 
 
 class Ledger:
@@ -74,18 +110,27 @@ class Ledger:
             connection = duckdb.connect()  # an empty ledger: nothing recorded yet
             connection.execute(SCHEMA)
         else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise LedgerError(f"ledger {self.path}: cannot create its folder: {error.strerror or error}") from None
             for attempt in range(attempts):
                 try:
                     connection = duckdb.connect(str(self.path), read_only=read_only)
                     break
-                except duckdb.IOException as error:
+                except duckdb.Error as error:
                     # Another runner is writing a partition: a short wait, then give up clearly.
                     if "lock" not in str(error).lower() or attempt == attempts - 1:
-                        raise LedgerError(f"ledger {self.path}: {' '.join(str(error).split())}") from None
+                        raise LedgerError(f"ledger {self.path}: {' '.join(str(error).split())[:300]}") from None
                     time.sleep(0.05 * (attempt + 1))
             if not read_only:
-                connection.execute(SCHEMA)
+                try:
+                    connection.execute(SCHEMA)
+                    for name, kind in ADDED_COLUMNS.items():
+                        connection.execute(f"alter table partition_runs add column if not exists {name} {kind}")
+                except duckdb.Error as error:
+                    connection.close()
+                    raise LedgerError(f"ledger {self.path}: {' '.join(str(error).split())[:300]}") from None
         try:
             yield connection
         finally:
@@ -101,23 +146,62 @@ class Ledger:
         columns = [[getattr(run, name) for run in runs] for name in COLUMNS]
         unnested = ", ".join(f"unnest(?::{COLUMN_TYPES[name]}[])" for name in COLUMNS)
         insert = f"insert or replace into partition_runs ({', '.join(COLUMNS)}) select {unnested}"
-        with self._connect() as connection:
-            connection.execute("begin")
-            if replacing:
-                connection.execute("delete from partition_runs where invocation_id = ?", [replacing])
-            connection.execute(insert, columns)
-            connection.execute("commit")
+        with signals_held(), self._connect() as connection:
+            try:
+                connection.execute("begin")
+                if replacing:
+                    connection.execute("delete from partition_runs where invocation_id = ?", [replacing])
+                connection.execute(insert, columns)
+                connection.execute("commit")
+            except duckdb.Error as error:  # a full disk, a read-only folder: the last commit stays readable
+                raise LedgerError(f"ledger {self.path}: cannot record the runs: {' '.join(str(error).split())[:300]}") from None
 
     def runs(self, start: date | None = None, end: date | None = None, where: str = "true", params=()) -> list[PartitionRun]:
         """Recorded rows in a date range (inclusive), oldest first."""
-        query = (
-            f"select {', '.join(COLUMNS)} from partition_runs"
+        with self._connect(read_only=True) as connection:
+            present = {name for (name,) in connection.execute(
+                "select column_name from information_schema.columns where table_name = 'partition_runs'").fetchall()}
+            rows = connection.execute(self._runs_query(present, where), [start, end, *params]).fetchall()
+        return [PartitionRun(*row) for row in rows]
+
+    @staticmethod
+    def _runs_query(present: set[str], where: str) -> str:
+        selected = [name if name in present else f"null as {name}" for name in COLUMNS]  # an older ledger
+        return (
+            f"select {', '.join(selected)} from partition_runs"
             " where partition_date between coalesce(?, date '0001-01-01') and coalesce(?, date '9999-12-31')"
             f" and ({where}) order by completed_at nulls first, recorded_at, unique_id"
         )
+
+    def seeded(self, warehouse: str) -> dict[str, str]:
+        """The seeds' fingerprints as last loaded into this warehouse by the runner."""
         with self._connect(read_only=True) as connection:
-            rows = connection.execute(query, [start, end, *params]).fetchall()
-        return [PartitionRun(*row) for row in rows]
+            try:
+                return dict(connection.execute("select seed, fingerprint from seed_loads where warehouse = ?", [warehouse]).fetchall())
+            except duckdb.CatalogException:  # a ledger from before seeds were recorded
+                return {}
+
+    def record_seeds(self, warehouse: str, fingerprints: dict[str, str]) -> None:
+        with signals_held(), self._connect() as connection:
+            try:
+                connection.execute("begin")
+                connection.execute("delete from seed_loads where warehouse = ?", [warehouse])
+                for seed, fingerprint in fingerprints.items():
+                    connection.execute("insert into seed_loads values (?, ?, ?, now()::timestamp)", [warehouse, seed, fingerprint])
+                connection.execute("commit")
+            except duckdb.Error as error:
+                raise LedgerError(f"ledger {self.path}: cannot record the seeds: {' '.join(str(error).split())[:300]}") from None
+
+    def chunk_sizes(self, invocation_ids: set[str]) -> dict[str, int]:
+        """How many partitions each invocation loaded (a chunk's time is shared among them)."""
+        if not invocation_ids:
+            return {}
+        with self._connect(read_only=True) as connection:
+            found = connection.execute(
+                "select invocation_id, count(distinct partition_date) from partition_runs"
+                " where invocation_id in (select unnest(?::varchar[])) group by 1", [sorted(invocation_ids)]
+            ).fetchall()
+        return dict(found)
 
     def has_invocation(self, invocation_id: str) -> bool:
         return bool(self.runs(where="invocation_id = ?", params=[invocation_id]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
@@ -9,18 +10,20 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TypeVar
 
 from runner.artifacts import ArtifactError, RunResults, read_run_results
 from runner.checks import Found, found_by_partition, offending_rows_query
-from runner.dbt import Dbt, Invocation, WarehouseError
-from runner.fingerprints import file_fingerprint
+from runner.dbt import Dbt, WarehouseError
+from runner.fingerprints import file_fingerprint, modified_after
 from runner.ledger import Ledger
 from runner.project import Project
-from runner.recording import RUNNING, marker_runs, partition_runs
-from runner.status import failure_message, node_name
+from runner.recording import RUNNING, marker_runs, now, partition_runs
+from runner.seeds import as_text, seed_fingerprints
+from runner.status import CHANGED_AFTER_THE_RUN, failure_message, node_name
+from runner.warehouse import table_names
 
 # Failures worth another try: the warehouse locked by another process, an I/O hiccup.
 # A missing file, a bad row or a failed test fails the same way every time.
@@ -82,12 +85,19 @@ def invocations(project: Project, dates: list[date], chunk_size: int, chunk_byte
     return sorted(alone + chunked(present, chunk_size, chunk_bytes))
 
 
-class Interrupted(Exception):
-    """Ctrl-C or SIGTERM stopped a load; the partitions in flight are recorded as interrupted."""
+def as_of(fingerprints: dict[date, str | None], files: dict[date, Path], began: datetime) -> dict[date, str | None]:
+    """The files' fingerprints, except where a file was written after the run began."""
+    return {day: CHANGED_AFTER_THE_RUN if modified_after(files[day], began) else fingerprint
+            for day, fingerprint in fingerprints.items()}
 
-    def __init__(self, dates: list[date]):
+
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM stopped a load; the partitions in flight are recorded as interrupted.
+    `done`: the signal came while the load's results were being written, and the write finished."""
+
+    def __init__(self, dates: list[date], done: Outcome | None = None):
         super().__init__(f"interrupted while loading {dates[0]}" + (f" to {dates[-1]}" if len(dates) > 1 else ""))
-        self.dates = dates
+        self.dates, self.done = dates, done
 
 
 @dataclass(frozen=True)
@@ -140,14 +150,28 @@ class Loader:
         outcome = self.load(dates)
         return outcome, None if outcome.ok else outcome.message
 
-    def seed(self) -> Invocation:
-        """Load the seeds, with the same retries as the partitions."""
-        return retry_transient(lambda: (seeded := self.dbt.seed(), seeded.error), self.retries, self.backoff)[0]
+    @functools.cached_property
+    def seeds(self) -> dict[str, str]:
+        return seed_fingerprints(self.dbt.project)
+
+    def seed(self) -> str | None:
+        """Load the seeds when they changed since they were last loaded into this warehouse (or
+        are not there), with the same retries as the partitions. The error, if it failed."""
+        project = self.dbt.project
+        warehouse = str(project.warehouse_path)
+        tables = table_names(project)
+        if tables is not None and set(self.seeds) <= tables and self.ledger.seeded(warehouse) == self.seeds:
+            return None
+        seeded = retry_transient(lambda: (done := self.dbt.seed(), done.error), self.retries, self.backoff)[0]
+        if seeded.error:
+            return f"{seeded.error} (log: {seeded.log_file})"
+        self.ledger.record_seeds(warehouse, self.seeds)
+        return None
 
     def load(self, dates: list[date]) -> Outcome:
         """Build these partitions in one invocation and record every node's result for each.
         A marker row says they are in flight until then, so a killed runner leaves a true ledger."""
-        started = time.monotonic()
+        started, began = time.monotonic(), now()
         project = self.dbt.project
         files = {day: project.source_file(day) for day in dates}
         fingerprints = {day: file_fingerprint(path) for day, path in files.items()}
@@ -170,17 +194,22 @@ class Loader:
             self.ledger.record(marker_runs(marker, dates, files, "interrupted", "interrupted by Ctrl-C or SIGTERM"),
                                replacing=marker)
             raise Interrupted(dates) from None
-        runs = partition_runs(results, files, fingerprints, rows, str(project.source_dir), found)
-        self.ledger.record(runs, replacing=marker)
-        if results.ok:  # then `runner status` need not compile the models to know their code
-            self.dbt.remember_built_code({node_name(run.unique_id): run.code_fingerprint
-                                          for run in runs if run.resource_type == "model" and run.code_fingerprint})
-        return Outcome(
+        runs = partition_runs(results, files, as_of(fingerprints, files, began), rows, str(project.source_dir), found,
+                              as_text(self.seeds))
+        outcome = Outcome(
             dates, results.ok, results.invocation_id, time.monotonic() - started,
             None if results.ok else failure_message(runs),
             {day: rows[(self.primary_model, day)] for day in dates if (self.primary_model, day) in rows},
             invocation.log_file,
         )
+        try:
+            self.ledger.record(runs, replacing=marker)
+        except KeyboardInterrupt:  # held until the write was done (ledger.signals_held): it is recorded
+            raise Interrupted(dates, done=outcome) from None
+        if results.ok:  # then `runner status` need not compile the models to know their code
+            self.dbt.remember_built_code({node_name(run.unique_id): run.code_fingerprint
+                                          for run in runs if run.resource_type == "model" and run.code_fingerprint})
+        return outcome
 
     def found_by_checks(self, results: RunResults) -> dict[str, dict[date, Found]]:
         """What each failed or warning test found, by partition: its own SQL run again. A test
@@ -208,10 +237,11 @@ class Loader:
         if self.ledger.has_invocation(results.invocation_id):
             return 0
         files = {day: project.source_file(day) for day in results.partition_dates}
-        fingerprints = {day: file_fingerprint(path) for day, path in files.items()}
+        # The files as they are now describe what the run loaded only if they have not changed since it began.
+        fingerprints = as_of({day: file_fingerprint(path) for day, path in files.items()}, files, results.started_at)
         try:
             rows = self.dbt.count_rows(built_relations(results), results.partition_dates)
         except WarehouseError as error:  # the warehouse was replaced since, or the run used another one
             raise ArtifactError(f"{path}: its tables are not in {project.warehouse_path}: {error}") from None
-        self.ledger.record(partition_runs(results, files, fingerprints, rows, str(project.source_dir)))
+        self.ledger.record(partition_runs(results, files, fingerprints, rows, str(project.source_dir), seeds=as_text(self.seeds)))
         return len(results.partition_dates)

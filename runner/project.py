@@ -12,8 +12,13 @@ import yaml
 from runner.partitions import DefinedPartitions, parse_partition_date
 
 PARTITIONED_SELECTOR = "stg_daily_files__quotes+"
+# The partitioned models in lineage order; the incremental ones keep every partition, so the
+# warehouse can be checked against the ledger for them (staging holds only the last run's).
+PARTITIONED_MODELS = ("stg_daily_files__quotes", "raw_partition_data", "daily_summary")
+INCREMENTAL_MODELS = ("raw_partition_data", "daily_summary")
 PRIMARY_MODEL = "raw_partition_data"
 TARGET_NAME = re.compile(r"[A-Za-z0-9_-]+")
+GLOB = re.compile(r"[*?\[\]{}]")
 
 
 class ProjectError(Exception):
@@ -28,6 +33,7 @@ class Project:
     source_dir: Path
     target: str | None = None  # None: the profile's default target
     default_target: str | None = None
+    target_type: str | None = None  # the adapter: duckdb, spark
 
     @property
     def target_name(self) -> str | None:
@@ -75,12 +81,41 @@ def load_project(project_dir: str | None = None, source_dir: str | None = None, 
     root = find_project_dir(project_dir)
     target = checked_target(target or os.environ.get("DBT_TARGET") or None)
     default = default_target(root)
+    targets = profile_targets(root)
+    if targets and (target or default) not in targets:
+        raise UsageProblem(f"no target {target or default!r} in profiles.yml: choose from {', '.join(targets)}")
     warehouse = Path(os.environ.get("WAREHOUSE_PATH") or root / "data" / "warehouse.duckdb")
     warehouse = (warehouse if warehouse.is_absolute() else Path.cwd() / warehouse).resolve()
     configured = source_dir or str(project_vars(root).get("source_dir", "data/source"))
     source = Path(configured) if source_dir is None or Path(configured).is_absolute() else Path.cwd() / configured
-    source = source if source.is_absolute() else root / source
-    return Project(root, warehouse, ledger_path(warehouse, target, default), source.resolve(), target, default)
+    source = (source if source.is_absolute() else root / source).resolve()
+    if GLOB.search(str(source)):
+        # dbt's file readers take a path as a pattern: it would match other folders' files
+        raise UsageProblem(f"source folder {source}: a folder name with *, ?, [, ], {{ or }} is not supported")
+    if source_dir is not None and not source.is_dir():
+        raise UsageProblem(f"--source-dir {source_dir}: not an existing directory")
+    return Project(root, warehouse, ledger_path(warehouse, target, default), source, target, default,
+                   targets.get(target or default))
+
+
+class UsageProblem(ProjectError):
+    """A name or path the user gave does not exist or cannot be used: a usage error (exit 2)."""
+
+
+def profile_targets(root: Path) -> dict[str, str]:
+    """The outputs of the project's profile in profiles.yml, by name, with their adapter type."""
+    try:
+        with open(root / "profiles.yml") as handle:
+            profiles = yaml.safe_load(handle) or {}
+        outputs = profiles[project_profile(root)]["outputs"]
+        return {str(name): str((output or {}).get("type")) for name, output in outputs.items()}
+    except (OSError, KeyError, TypeError, AttributeError, yaml.YAMLError):
+        return {}
+
+
+def project_profile(root: Path) -> str | None:
+    with open(root / "dbt_project.yml") as handle:
+        return (yaml.safe_load(handle) or {}).get("profile")
 
 
 def checked_target(name: str | None) -> str | None:
@@ -90,9 +125,13 @@ def checked_target(name: str | None) -> str | None:
     return name
 
 
-def project_vars(root: Path) -> dict:
+def project_config(root: Path) -> dict:
     with open(root / "dbt_project.yml") as handle:
-        return (yaml.safe_load(handle) or {}).get("vars") or {}
+        return yaml.safe_load(handle) or {}
+
+
+def project_vars(root: Path) -> dict:
+    return project_config(root).get("vars") or {}
 
 
 def ledger_path(warehouse: Path, target: str | None, default: str | None) -> Path:
@@ -109,8 +148,6 @@ def default_target(root: Path) -> str | None:
     try:
         with open(root / "profiles.yml") as handle:
             profiles = yaml.safe_load(handle) or {}
-        with open(root / "dbt_project.yml") as handle:
-            profile = (yaml.safe_load(handle) or {}).get("profile")
-        return str(profiles[profile]["target"])
+        return str(profiles[project_profile(root)]["target"])
     except (OSError, KeyError, TypeError, yaml.YAMLError):
         return None

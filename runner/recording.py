@@ -9,10 +9,9 @@ from runner.artifacts import NodeResult, RunResults
 from runner.checks import Found, describe
 from runner.fingerprints import code_fingerprint
 from runner.ledger import PartitionRun
-from runner.status import node_name
+from runner.status import RUNNING, node_name  # noqa: F401 (RUNNING: the markers' status)
 
 INVOCATION_NODE = "invocation"
-RUNNING = "running"
 
 
 def now() -> datetime:
@@ -26,6 +25,7 @@ def partition_runs(
     rows: dict[tuple[str, date], int],
     source_dir: str,
     found: dict[str, dict[date, Found]] | None = None,
+    seeds: str | None = None,
 ) -> list[PartitionRun]:
     """Every node of the invocation, for every partition it covered. `found`: what each failed or
     warning test found, by test and partition (checks.py); a partition it found nothing in passed."""
@@ -50,6 +50,7 @@ def partition_runs(
                 source_fingerprint=file_fingerprints.get(day),
                 code_fingerprint=code_fingerprint(node.compiled_code, source_dir) if node.resource_type == "model" else None,
                 recorded_at=recorded_at,
+                seeds_fingerprint=seeds if node.resource_type == "model" else None,
             ))
     return runs
 

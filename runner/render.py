@@ -12,10 +12,10 @@ from runner.artifacts import BAD_STATUSES
 from runner.ledger import PartitionRun
 from runner.loading import Outcome
 from runner.project import PRIMARY_MODEL
-from runner.status import PartitionStatus, node_name
+from runner.status import STATES, PartitionStatus, node_name
 from runner.tracking import Planned
 
-STATUS_COLUMNS = ("partition_date", "state", "rows", "last_run_at", "invocation_id", "message")
+STATUS_COLUMNS = ("partition_date", "state", "rows", "last_run_at", "invocation_id", "took", "message")
 
 
 def status_json(statuses: list[PartitionStatus]) -> str:
@@ -30,6 +30,7 @@ def status_table(statuses: list[PartitionStatus]) -> str:
                 status.partition_date, status.state, status.rows,
                 status.last_run_at.strftime("%Y-%m-%d %H:%M:%S") if status.last_run_at else None,
                 status.invocation_id[:8] if status.invocation_id else None,
+                took(status),
                 status.message,
             )
         ]
@@ -38,9 +39,19 @@ def status_table(statuses: list[PartitionStatus]) -> str:
     widths = [max(len(name), *(len(row[i]) for row in rows)) if rows else len(name) for i, name in enumerate(STATUS_COLUMNS)]
     lines = ["  ".join(name.ljust(width) for name, width in zip(STATUS_COLUMNS, widths)).rstrip()]
     lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
-    counts = {state: sum(1 for status in statuses if status.state == state) for state in ("materialized", "failed", "stale", "missing")}
-    lines.append(", ".join(f"{count} {state}" for state, count in counts.items()))
+    counts = {state: sum(1 for status in statuses if status.state == state) for state in STATES}
+    # running only while something is loading: the usual line stays the four states
+    lines.append(", ".join(f"{count} {state}" for state, count in counts.items() if count or state != "running"))
     return "\n".join(lines)
+
+
+def took(status: PartitionStatus) -> str | None:
+    """The partition's share of its invocation's time, and the whole when it was a chunk."""
+    if status.duration is None:
+        return None
+    if (status.chunk_partitions or 1) == 1:
+        return f"{status.duration:.2f}s"
+    return f"{status.duration:.2f}s ({status.chunk_seconds:.1f}s for a chunk of {status.chunk_partitions})"
 
 
 def outcome_lines(outcome: Outcome) -> list[str]:
@@ -56,7 +67,8 @@ def outcome_lines(outcome: Outcome) -> list[str]:
 
 
 # Cells of the health bar: distinct without colour, coloured on a terminal.
-CELLS = {"materialized": ("█", "green"), "failed": ("X", "red"), "stale": ("~", "yellow"), "missing": ("·", "white")}
+CELLS = {"materialized": ("█", "green"), "failed": ("X", "red"), "stale": ("~", "yellow"), "missing": ("·", "white"),
+         "running": (">", "cyan")}
 # A materialized partition whose plausibility checks warned.
 WARNED_CELL = ("!", "green")
 

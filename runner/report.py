@@ -12,14 +12,10 @@ from importlib import resources
 from pathlib import Path
 
 from runner.dbt import Dbt
-from runner.fingerprints import file_fingerprint
-from runner.ledger import Ledger
-from runner.project import PRIMARY_MODEL, Project, ProjectError
-from runner.status import STATES, PartitionStatus, node_name, partition_statuses
-from runner.tracking import pick_up_hand_run
+from runner.project import PARTITIONED_MODELS, Project, ProjectError
+from runner.status import STATES, PartitionStatus, node_name
+from runner.tracking import gather
 
-# The partitioned models in lineage order; any other model found in the ledger follows.
-PARTITIONED_MODELS = ("stg_daily_files__quotes", "raw_partition_data", "daily_summary")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -42,16 +38,11 @@ class Heatmap:
 def collect(project: Project, dates: list[date]) -> list[Heatmap]:
     """The heatmaps: the partition as `runner status` shows it, then each partitioned model's own
     node as `runner status --model NAME` shows it. The ledger, files and code are read once."""
-    dbt = Dbt(project)
-    ledger = Ledger(project.ledger_path)
-    pick_up_hand_run(dbt, ledger)
-    runs = ledger.runs(dates[0], dates[-1])
-    fingerprints = {day: file_fingerprint(project.source_file(day)) for day in dates}
-    code_now = dbt.code_fingerprints(dates[0]) if runs else {}
-    found = {node_name(run.unique_id) for run in runs if run.resource_type == "model"}
+    evidence = gather(project, Dbt(project), dates)
+    found = {node_name(run.unique_id) for run in evidence.runs if run.resource_type == "model"}
     models = [*PARTITIONED_MODELS, *sorted(found - set(PARTITIONED_MODELS))]
-    heatmaps = [Heatmap("All nodes", None, partition_statuses(dates, runs, fingerprints, PRIMARY_MODEL, None, code_now))]
-    heatmaps += [Heatmap(model, model, partition_statuses(dates, runs, fingerprints, PRIMARY_MODEL, model, code_now)) for model in models]
+    heatmaps = [Heatmap("All nodes", None, evidence.statuses(dates))]
+    heatmaps += [Heatmap(model, model, evidence.statuses(dates, model)) for model in models]
     return heatmaps
 
 

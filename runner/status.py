@@ -10,8 +10,15 @@ from itertools import groupby
 
 from runner.artifacts import BAD_STATUSES
 from runner.ledger import PartitionRun
+from runner.project import INCREMENTAL_MODELS
+from runner.seeds import changed_seed
+from runner.warehouse import Holdings
 
-STATES = ("materialized", "failed", "stale", "missing")
+RUNNING = "running"
+STATES = ("materialized", "failed", "stale", "missing", RUNNING)
+# A partition's recorded file fingerprint when the file changed after the run that loaded it began:
+# what was loaded is unknown, so it matches no file.
+CHANGED_AFTER_THE_RUN = "changed after the run"
 RUNNING_PID = re.compile(r"runner PID (\d+)")
 
 
@@ -34,9 +41,11 @@ class PartitionStatus:
     rows: int | None = None
     invocation_id: str | None = None
     last_run_at: datetime | None = None
-    duration: float | None = None
+    duration: float | None = None  # this partition's share of its invocation's time
     message: str | None = None
     warnings: tuple[CheckWarning, ...] = ()
+    chunk_seconds: float | None = None  # the whole invocation's time ...
+    chunk_partitions: int | None = None  # ... and how many partitions it loaded
 
     def as_dict(self) -> dict:
         return {
@@ -48,6 +57,8 @@ class PartitionStatus:
             "duration_seconds": round(self.duration, 3) if self.duration is not None else None,
             "message": self.message,
             "warnings": [warning.as_dict() for warning in self.warnings],
+            "chunk_seconds": round(self.chunk_seconds, 3) if self.chunk_seconds is not None else None,
+            "chunk_partitions": self.chunk_partitions,
         }
 
 
@@ -84,8 +95,9 @@ def with_warnings(message: str, warnings: tuple[CheckWarning, ...]) -> str:
 
 
 def latest_invocation(runs: list[PartitionRun]) -> list[PartitionRun]:
-    """The rows of the last invocation that touched the partition."""
-    last = max(runs, key=lambda run: run.recorded_at)
+    """The rows of the last invocation that ran the partition: by when it ran, not when it was
+    recorded (an older run_results.json recorded later does not override a newer run)."""
+    last = max(runs, key=lambda run: (run.completed_at or run.recorded_at, run.recorded_at))
     return [run for run in runs if run.invocation_id == last.invocation_id]
 
 
@@ -99,15 +111,16 @@ def is_alive(pid: int) -> bool:
     return True
 
 
-def in_flight(latest: list[PartitionRun]) -> str | None:
-    """For a partition whose last record is the runner's in-flight marker: why it is not done."""
-    marker = next((run for run in latest if run.status == "running"), None)
+def in_flight(latest: list[PartitionRun]) -> tuple[str, str] | None:
+    """For a partition whose last record is the runner's in-flight marker: running while that
+    runner lives, else failed (interrupted)."""
+    marker = next((run for run in latest if run.status == RUNNING), None)
     if marker is None:
         return None
     pid = RUNNING_PID.search(marker.message or "")
     if pid and is_alive(int(pid.group(1))):
-        return f"loading now ({marker.message})"
-    return "interrupted: the runner stopped while loading it (killed?); run it again"
+        return RUNNING, f"loading now ({marker.message})"
+    return "failed", "interrupted: the runner stopped while loading it (killed?); run it again"
 
 
 def code_change(latest: list[PartitionRun], code_now: dict[str, str] | None) -> str | None:
@@ -119,30 +132,64 @@ def code_change(latest: list[PartitionRun], code_now: dict[str, str] | None) -> 
     return None
 
 
+def seed_change(latest: list[PartitionRun], seeds_now: dict[str, str] | None) -> str | None:
+    """The first seed whose content differs from the one the partition was built with."""
+    recorded = next((run.seeds_fingerprint for run in latest if run.seeds_fingerprint), None)
+    seed = changed_seed(recorded, seeds_now or {})
+    return f"seed {seed} changed since it was loaded" if seed else None
+
+
+def warehouse_difference(day: date, latest: list[PartitionRun], holdings: Holdings | None) -> str | None:
+    """Why the warehouse does not hold what the partition's last run loaded, if it does not."""
+    if holdings is None or not holdings.checked:
+        return None
+    if holdings.gone:
+        return holdings.gone
+    for run in sorted(latest, key=lambda run: run.unique_id):
+        name = node_name(run.unique_id)
+        if run.resource_type == "model" and name in INCREMENTAL_MODELS and run.rows_loaded is not None:
+            held = holdings.rows_of(name, day)
+            if held != run.rows_loaded:
+                return f"warehouse has {held} rows of {name}, {run.rows_loaded} were loaded"
+    return None
+
+
 def partition_status(
     day: date, runs: list[PartitionRun], fingerprint_now: str | None, primary_model: str,
-    code_now: dict[str, str] | None = None,
+    code_now: dict[str, str] | None = None, holdings: Holdings | None = None, chunk_sizes: dict[str, int] | None = None,
+    seeds_now: dict[str, str] | None = None,
 ) -> PartitionStatus:
     if not runs:
         return PartitionStatus(day, "missing", message="never loaded")
     latest = latest_invocation(runs)
-    primary = next((run for run in latest if node_name(run.unique_id) == primary_model), None)
+    primary = next((run for run in latest if run.resource_type == "model" and node_name(run.unique_id) == primary_model), None)
+    chunk = (chunk_sizes or {}).get(latest[0].invocation_id) or 1
+    seconds = sum(run.execution_time or 0.0 for run in latest)
     common = dict(
         rows=primary.rows_loaded if primary else None,
         invocation_id=latest[0].invocation_id,
         last_run_at=max(run.completed_at or run.recorded_at for run in latest),
-        duration=sum(run.execution_time or 0.0 for run in latest),
+        duration=seconds / chunk,
+        chunk_seconds=seconds,
+        chunk_partitions=chunk,
         warnings=warnings_of(latest),
     )
-    failure = in_flight(latest) or failure_message(latest)
+    flight = in_flight(latest)
+    failure = flight[1] if flight else failure_message(latest)
     if failure:
-        return PartitionStatus(day, "failed", message=failure, **common)
+        held = holdings.rows_of(primary_model, day) if holdings else None
+        return PartitionStatus(day, flight[0] if flight else "failed", message=failure, **{**common, "rows": held})
     recorded = next((run.source_fingerprint for run in latest if run.source_fingerprint), None)
+    difference = warehouse_difference(day, latest, holdings)
+    if difference:
+        return PartitionStatus(day, "stale", message=difference, **common)
     if fingerprint_now is None:
         return PartitionStatus(day, "stale", message="source file is gone since it was loaded", **common)
+    if recorded == CHANGED_AFTER_THE_RUN:
+        return PartitionStatus(day, "stale", message="source file changed after the run that loaded it started", **common)
     if recorded != fingerprint_now:
         return PartitionStatus(day, "stale", message="source file changed since it was loaded", **common)
-    changed = code_change(latest, code_now)
+    changed = code_change(latest, code_now) or seed_change(latest, seeds_now)
     if changed:
         return PartitionStatus(day, "stale", message=changed, **common)
     return PartitionStatus(day, "materialized", message=with_warnings("OK", common["warnings"]), **common)
@@ -155,8 +202,12 @@ def partition_statuses(
     primary_model: str,
     model: str | None = None,
     code_now: dict[str, str] | None = None,
+    holdings: Holdings | None = None,
+    chunk_sizes: dict[str, int] | None = None,
+    seeds_now: dict[str, str] | None = None,
 ) -> list[PartitionStatus]:
-    """One status per date; with `model`, only that model's own node counts."""
+    """One status per date; with `model`, only that model's own node counts. `holdings`: what
+    the warehouse holds now; `chunk_sizes`: partitions per invocation, to share out its time."""
     if model:
         # That model's own node, and the runner's markers (in flight, interrupted) that cover it.
         runs = [
@@ -165,4 +216,8 @@ def partition_statuses(
         ]
         primary_model = model
     by_day = {day: list(group) for day, group in groupby(sorted(runs, key=lambda r: r.partition_date), key=lambda r: r.partition_date)}
-    return [partition_status(day, by_day.get(day, []), fingerprints_now.get(day), primary_model, code_now) for day in dates]
+    return [
+        partition_status(day, by_day.get(day, []), fingerprints_now.get(day), primary_model, code_now, holdings, chunk_sizes,
+                         seeds_now)
+        for day in dates
+    ]

@@ -8,12 +8,16 @@ from datetime import date
 from runner.artifacts import ArtifactError, read_run_results
 from runner.dbt import Dbt
 from runner.fingerprints import file_fingerprint
-from runner.ledger import Ledger
+from runner.ledger import Ledger, PartitionRun
 from runner.loading import Loader
-from runner.project import PRIMARY_MODEL, Project
-from runner.status import STATES, PartitionStatus, partition_statuses
+from runner.project import INCREMENTAL_MODELS, PRIMARY_MODEL, Project
+from runner.seeds import seed_fingerprints
+from runner.status import RUNNING, STATES, PartitionStatus, partition_statuses
+from runner.warehouse import Holdings, holdings
 
 DEFAULT_SELECTION = ("missing", "failed", "stale")
+# A partition another runner is loading now is never planned: that runner holds the warehouse.
+SELECTABLE = tuple(state for state in STATES if state != RUNNING)
 
 
 @dataclass(frozen=True)
@@ -32,10 +36,10 @@ def parse_selection(text: str) -> set[str]:
     """--only: a comma list of states, or `all`; ValueError naming what is not a state."""
     chosen = {part.strip() for part in text.split(",") if part.strip()}
     if chosen == {"all"}:
-        return set(STATES)
-    unknown = chosen - set(STATES)
+        return set(SELECTABLE)
+    unknown = chosen - set(SELECTABLE)
     if unknown or not chosen:
-        raise ValueError(f"{', '.join(sorted(unknown)) or 'nothing'} is not a state: choose from {', '.join(STATES)} or all")
+        raise ValueError(f"{', '.join(sorted(unknown)) or 'nothing'} is not a state to load: choose from {', '.join(SELECTABLE)} or all")
     return chosen
 
 
@@ -54,14 +58,42 @@ def pick_up_hand_run(dbt: Dbt, ledger: Ledger) -> None:
         return
 
 
-def current_statuses(project: Project, dbt: Dbt, dates: list[date], model: str | None = None) -> list[PartitionStatus]:
-    """Every partition's state now: the ledger, against the files' and the code's fingerprints."""
+@dataclass(frozen=True)
+class Evidence:
+    """What the partitions' states are judged on, each read once: the ledger's runs, and the files,
+    the code and the warehouse as they are now."""
+
+    runs: list[PartitionRun]
+    fingerprints: dict[date, str | None]
+    code_now: dict[str, str]
+    holdings: Holdings
+    chunk_sizes: dict[str, int]
+    seeds: dict[str, str]
+
+    def statuses(self, dates: list[date], model: str | None = None) -> list[PartitionStatus]:
+        return partition_statuses(dates, self.runs, self.fingerprints, PRIMARY_MODEL, model, self.code_now,
+                                  self.holdings, self.chunk_sizes, self.seeds)
+
+
+def gather(project: Project, dbt: Dbt, dates: list[date]) -> Evidence:
     ledger = Ledger(project.ledger_path)
     pick_up_hand_run(dbt, ledger)
     runs = ledger.runs(dates[0], dates[-1])
     fingerprints = {day: file_fingerprint(project.source_file(day)) for day in dates}
-    code_now = dbt.code_fingerprints(dates[0]) if runs else {}
-    return partition_statuses(dates, runs, fingerprints, PRIMARY_MODEL, model, code_now)
+    code_now = dbt.code_fingerprints(first_present(project, dates)) if runs else {}
+    held = holdings(project, INCREMENTAL_MODELS, dates[0], dates[-1]) if runs else Holdings()
+    return Evidence(runs, fingerprints, code_now, held, ledger.chunk_sizes({run.invocation_id for run in runs}),
+                    seed_fingerprints(project))
+
+
+def first_present(project: Project, dates: list[date]) -> date:
+    """A day to compile the models for: one whose file is there (the reader opens it), else the first."""
+    return next((day for day in dates if project.source_file(day).is_file()), dates[0])
+
+
+def current_statuses(project: Project, dbt: Dbt, dates: list[date], model: str | None = None) -> list[PartitionStatus]:
+    """Every partition's state now: the ledger, against the files, the code and the warehouse."""
+    return gather(project, dbt, dates).statuses(dates, model)
 
 
 def plan(statuses: list[PartitionStatus], selection: set[str]) -> list[Planned]:

@@ -1,0 +1,103 @@
+"""What the warehouse holds now: rows per partitioned model and partition, read without dbt.
+
+The ledger says what the runner did; this says what is there. Status compares the two, so a
+warehouse deleted, replaced, restored from an older copy or edited by hand shows as stale.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+
+from runner.dbt import release_warehouse
+from runner.partitions import as_date
+from runner.project import Project
+
+LOCK_HOLDER = re.compile(r"PID (\d+)")
+TABLES = "select table_name from information_schema.tables where table_schema = 'main'"
+
+
+@dataclass(frozen=True)
+class Holdings:
+    """Rows per (model, partition), for the models asked about. `gone` says why the warehouse
+    holds nothing (every loaded partition is stale); `unchecked` why it could not be read (status
+    then trusts the ledger, and says so)."""
+
+    rows: dict[tuple[str, date], int] = field(default_factory=dict)
+    gone: str | None = None
+    unchecked: str | None = None
+
+    @property
+    def checked(self) -> bool:
+        return self.unchecked is None
+
+    def rows_of(self, model: str, day: date) -> int | None:
+        if not self.checked:
+            return None
+        return 0 if self.gone else self.rows.get((model, day), 0)
+
+
+def holdings(project: Project, models: tuple[str, ...], start: date, end: date) -> Holdings:
+    """One read-only look at the warehouse: each model's rows per partition from start to end."""
+    if project.target_type != "duckdb":
+        return Holdings(unchecked=f"the warehouse is not checked on the {project.target_type or 'unknown'} target from here")
+    path = project.warehouse_path
+    if not path.exists():
+        return Holdings(gone=f"warehouse file is gone ({path})")
+    release_warehouse()  # dbt may hold it open in this process, and DuckDB opens a file one way per process
+    try:
+        connection = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as error:
+        text = " ".join(str(error).split())
+        if "lock" in text.lower():
+            holder = LOCK_HOLDER.search(text)
+            return Holdings(unchecked="the warehouse could not be checked: a load holds it"
+                            + (f" (PID {holder.group(1)})" if holder else ""))
+        if "not a valid DuckDB database file" in text:
+            return Holdings(gone=f"warehouse is not a DuckDB file ({path})")
+        return Holdings(unchecked=f"the warehouse could not be checked: {text[:200]}")
+    try:
+        tables = {name for (name,) in connection.execute(TABLES).fetchall()}
+        rows: dict[tuple[str, date], int] = {}
+        for model in models:
+            if model not in tables:  # never built, or dropped: it holds no partition
+                continue
+            found = connection.execute(
+                f'select partition_date, count(*) from main."{model}" where partition_date between ? and ? group by 1',
+                [start, end],
+            ).fetchall()
+            rows.update({(model, as_date(day)): count for day, count in found})
+        return Holdings(rows)
+    except duckdb.Error as error:
+        return Holdings(unchecked=f"the warehouse could not be checked: {' '.join(str(error).split())[:200]}")
+    finally:
+        connection.close()
+
+
+def set_aside_if_unreadable(project: Project) -> Path | None:
+    """A warehouse file that is not a DuckDB database cannot be loaded into, and every partition it
+    was said to hold is stale: move it aside (never delete it) so the load can build a new one."""
+    if project.target_type != "duckdb" or not project.warehouse_path.is_file():
+        return None
+    if not holdings(project, (), date.min, date.min).gone:
+        return None
+    aside = project.warehouse_path.with_name(
+        f"{project.warehouse_path.name}.unreadable-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}")
+    project.warehouse_path.rename(aside)
+    return aside
+
+
+def table_names(project: Project) -> set[str] | None:
+    """The warehouse's tables in its main schema; None when it cannot be read (gone, locked, not DuckDB)."""
+    if project.target_type != "duckdb" or not project.warehouse_path.is_file():
+        return None
+    release_warehouse()
+    try:
+        with duckdb.connect(str(project.warehouse_path), read_only=True) as connection:
+            return {name for (name,) in connection.execute(TABLES).fetchall()}
+    except duckdb.Error:
+        return None

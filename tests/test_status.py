@@ -41,7 +41,8 @@ def test_status_table_is_readable(project):
     result = project.runner("status", "--start", "2018-01-01", "--end", "2018-01-02")
     bar, legend, header, first, second, summary = result.output.splitlines()
     assert bar == "█·"  # one cell per day, as the legend explains
-    assert legend.split() == ["█", "materialized", "X", "failed", "~", "stale", "·", "missing", ">", "running", "!", "materialized", "with", "warnings"]
+    assert legend.split() == ["█", "materialized", "X", "failed", "~", "stale", "·", "missing", ">", "running",
+                              "!", "materialized", "with", "warnings"]
     assert header.split() == ["partition_date", "state", "rows", "last_run_at", "invocation_id", "took", "message"]
     assert first.split()[:3] == ["2018-01-01", "materialized", "20"]
     assert first.split()[-1] == "OK" and first.split()[-2].endswith("s")

@@ -170,6 +170,15 @@ class Dbt:
         # A partition with no rows has no group: it counts zero.
         return {(model, day): counted.get((model, day), 0) for model in relations for day in dates}
 
+    @property
+    def parsed(self) -> bool:
+        return self._manifest is not None
+
+    def relation_name(self, model: str) -> str | None:
+        """The model's relation as dbt renders it for this target, from the parsed project."""
+        node = self._manifest.nodes.get(f"model.{self._manifest.metadata.project_name}.{model}") if self._manifest else None
+        return node.relation_name if node is not None else None
+
     def query(self, sql: str) -> tuple[list[str], list[tuple]]:
         """Run one query through the dbt adapter this process already holds, so that it works on
         whichever engine the target is: its column names and rows."""

@@ -33,7 +33,7 @@ def partition_runs(
     runs = []
     for day in results.partition_dates:
         for node in results.nodes:
-            status, message, failures = test_outcome(node, day, source_files[day], (found or {}).get(node.unique_id))
+            status, message, failures = check_outcome(node, day, source_files[day], (found or {}).get(node.unique_id))
             runs.append(PartitionRun(
                 partition_date=day,
                 invocation_id=results.invocation_id,
@@ -55,7 +55,7 @@ def partition_runs(
     return runs
 
 
-def test_outcome(node: NodeResult, day: date, source_file: Path, found: dict[date, Found] | None) -> tuple[str, str | None, int | None]:
+def check_outcome(node: NodeResult, day: date, source_file: Path, found: dict[date, Found] | None) -> tuple[str, str | None, int | None]:
     """A node's status, message and failures for one partition. A test's result covers every
     partition of the invocation; what it found tells which partitions it was about."""
     if found is None:

@@ -13,7 +13,7 @@ from runner.loading import Loader
 from runner.project import INCREMENTAL_MODELS, PRIMARY_MODEL, Project
 from runner.seeds import seed_fingerprints
 from runner.status import RUNNING, STATES, PartitionStatus, partition_statuses
-from runner.warehouse import Holdings, holdings
+from runner.warehouse import Holdings, holdings, holdings_through
 
 DEFAULT_SELECTION = ("missing", "failed", "stale")
 # A partition another runner is loading now is never planned: that runner holds the warehouse.
@@ -82,6 +82,8 @@ def gather(project: Project, dbt: Dbt, dates: list[date]) -> Evidence:
     fingerprints = {day: file_fingerprint(project.source_file(day)) for day in dates}
     code_now = dbt.code_fingerprints(first_present(project, dates)) if runs else {}
     held = holdings(project, INCREMENTAL_MODELS, dates[0], dates[-1]) if runs else Holdings()
+    if runs and project.target_type != "duckdb" and dbt.parsed:  # a backfill's session is up: ask it
+        held = holdings_through(dbt, INCREMENTAL_MODELS, dates[0], dates[-1])
     return Evidence(runs, fingerprints, code_now, held, ledger.chunk_sizes({run.invocation_id for run in runs}),
                     seed_fingerprints(project))
 

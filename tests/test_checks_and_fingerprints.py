@@ -1,0 +1,67 @@
+"""Pure logic, no dbt: what a check found per partition, the code fingerprint of the header-driven
+reader, and which seed changed."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from runner.artifacts import NodeResult
+from runner.checks import describe, found_by_partition, offending_rows_query
+from runner.fingerprints import code_fingerprint
+from runner.recording import check_outcome
+from runner.seeds import as_text, changed_seed
+
+COLUMNS = ["partition_date", "quote_date", "volume", "source_file", "runner_row", "runner_rows"]
+
+
+def read(files: list[str], columns: list[str]) -> str:
+    """A read like default__read_partition_files renders, for one header order."""
+    listed = ", ".join(f"'{path}'" for path in files)
+    named = ", ".join(f"'{name}': 'varchar'" for name in columns)
+    return (f"(select date, share_price, filename from read_csv(/* data: */[{listed}]/* :data */, header = true,"
+            f" columns = /* data: */{{{named}}}/* :data */))")
+
+
+def compiled(*reads: str, strict: str = "true") -> str:
+    return f"select * from ({' union all '.join(reads)}) where strict = {strict}"
+
+
+def test_the_reader_fingerprint_ignores_the_files_and_their_column_order():
+    one = compiled(read(["/d/2018-01-01.csv"], ["date", "share_price"]))
+    many = compiled(read(["/d/2018-01-01.csv", "/d/2018-01-03.csv"], ["date", "share_price"]),
+                    read(["/d/2018-01-02.csv"], ["share_price", "date"]))
+    assert code_fingerprint(one, "/d") == code_fingerprint(many, "/d")
+    assert code_fingerprint(one, "/d") != code_fingerprint(compiled(read(["/d/2018-01-01.csv"], ["date"]), strict="false"), "/d")
+
+
+def test_what_a_check_found_is_split_by_partition():
+    rows = [
+        (date(2018, 1, 2), date(2018, 10, 1), Decimal("-5000.0000000000"), "/d/2018-01-02.csv", 1, 3),
+        (date(2018, 1, 2), date(2018, 10, 2), Decimal("-1.5000000000"), "/d/2018-01-02.csv", 2, 3),
+        (date(2018, 1, 4), date(2018, 1, 4), Decimal("-7"), "/d/2018-01-04.csv", 1, 1),
+    ]
+    found = found_by_partition(COLUMNS, rows)
+    assert {day: entry.rows for day, entry in found.items()} == {date(2018, 1, 2): 3, date(2018, 1, 4): 1}
+    assert describe("stg_quotes_volume_is_not_negative", "failed", found[date(2018, 1, 2)], "/d/x.csv") == (
+        "stg_quotes_volume_is_not_negative failed for 3 rows of /d/2018-01-02.csv: quote_date=2018-10-01 volume=-5000;"
+        " quote_date=2018-10-02 volume=-1.5 (and 1 more)")
+    assert "row_number() over (partition by partition_date" in offending_rows_query("select * from t;")
+
+
+def test_a_check_that_found_nothing_in_a_partition_passed_there():
+    node = NodeResult("test.daily_loads.stg_quotes_dated_near_the_file.1a", "test", "warn", "Got 4 results", 4, 0.1,
+                      datetime(2026, 1, 1), datetime(2026, 1, 1), None, "select 1")
+    found = found_by_partition(COLUMNS, [(date(2018, 1, 2), date(2017, 6, 1), Decimal("1"), "/d/2018-01-02.csv", 1, 4)])
+    status, message, failures = check_outcome(node, date(2018, 1, 2), "/d/2018-01-02.csv", found)
+    assert (status, failures) == ("warn", 4) and message.startswith("stg_quotes_dated_near_the_file warned for 4 rows of")
+    assert check_outcome(node, date(2018, 1, 3), "/d/2018-01-03.csv", found) == ("pass", None, 0)
+    assert check_outcome(node, date(2018, 1, 3), "/d/2018-01-03.csv", None) == ("warn", "Got 4 results", 4)
+
+
+def test_the_changed_seed_is_named():
+    then = as_text({"nyse_holidays": "a", "calendar": "b"})
+    assert changed_seed(then, {"nyse_holidays": "a", "calendar": "b"}) is None
+    assert changed_seed(then, {"nyse_holidays": "c", "calendar": "b"}) == "nyse_holidays"
+    assert changed_seed(then, {"nyse_holidays": "a"}) == "calendar"
+    assert changed_seed(None, {"nyse_holidays": "a"}) is None  # recorded before seeds were

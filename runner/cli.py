@@ -9,7 +9,7 @@ import signal
 import sys
 import time
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 
 import click
 
@@ -21,6 +21,7 @@ from runner.partitions import date_range, parse_partition_date
 from runner.project import PARTITIONED_MODELS, PRIMARY_MODEL, ProjectError, UsageProblem, checked_target, load_project
 from runner.render import (
     Progress,
+    awaiting_line,
     backfill_json,
     health_bar,
     history_json,
@@ -30,17 +31,23 @@ from runner.render import (
     status_table,
     summary_lines,
 )
+from runner.status import AWAITING, RUNNING, STATES
 from runner.tracking import DEFAULT_SELECTION, current_statuses, gather, parse_selection, plan
 from runner.warehouse import set_aside_if_unreadable
 
+LATEST = "latest"
+
 
 class PartitionDate(click.ParamType):
-    """A partition key on the command line: a real date written YYYY-MM-DD."""
+    """A partition key on the command line: a real date written YYYY-MM-DD (or, where allowed, `latest`)."""
 
     name = "DATE"
 
+    def __init__(self, latest: bool = False):
+        self.latest = latest
+
     def convert(self, value, param, ctx):
-        if isinstance(value, date):
+        if isinstance(value, date) or (self.latest and value == LATEST):
             return value
         try:
             return parse_partition_date(value)
@@ -101,9 +108,21 @@ def expected_errors(command):
     return wrapper
 
 
-def resolve_range(project, start: date | None, end: date | None) -> list[date]:
-    defined_start, defined_end = project.defined_partitions().bounds()
-    start, end = start or defined_start, end or defined_end
+def defined_bounds(project) -> tuple[date, date]:
+    try:
+        return project.defined_partitions().bounds()
+    except ValueError as error:  # a bad RUNNER_NOW
+        raise click.UsageError(str(error)) from None
+
+
+def resolve_range(project, start: date | None, end: date | None, last: int | None = None) -> list[date]:
+    defined_start, defined_end = defined_bounds(project)
+    end = end or defined_end
+    if last is not None:  # the last N partitions up to --end
+        if start is not None:
+            raise click.UsageError("--last counts back from --end: give it or --start, not both")
+        start = end - timedelta(days=last - 1)
+    start = start or defined_start
     if start > end:
         raise click.UsageError(f"--start {start} is after --end {end}")
     return date_range(start, end)
@@ -159,7 +178,7 @@ def sigterm_as_interrupt():
 
 
 def load_dates(dbt: Dbt, dates: list[date], chunk_size: int = 1, chunk_bytes: int | None = None, retries: int = 0,
-               fail_fast: bool = False, quiet: bool = False, as_json: bool = False) -> int:
+               fail_fast: bool = False, quiet: bool = False, as_json: bool = False, awaiting: list[date] | None = None) -> int:
     """Seed, then build the partitions in order, past failures (unless fail_fast); report progress,
     then a summary. Exit code: 0 all loaded, 1 a partition failed, 130 interrupted."""
     started = time.monotonic()
@@ -188,10 +207,12 @@ def load_dates(dbt: Dbt, dates: list[date], chunk_size: int = 1, chunk_bytes: in
     not_run = len(dates) - loaded - len(failed)
     elapsed = time.monotonic() - started
     if as_json:
-        click.echo(backfill_json(outcomes, dates, interrupted is not None, elapsed))
+        click.echo(backfill_json(outcomes, dates, interrupted is not None, elapsed, awaiting))
     else:
         for line in summary_lines(loaded, failed, not_run, interrupted is not None, elapsed):
             click.echo(line, err=line.startswith("  failed"))
+        if awaiting:
+            click.echo(awaiting_line(awaiting))
     return 130 if interrupted else (1 if failed else 0)
 
 
@@ -206,16 +227,21 @@ def output_options(command):
 
 
 @cli.command()
-@click.argument("partition", type=DATE)
+@click.argument("partition", type=PartitionDate(latest=True))
 @source_dir_option
 @retries_option
 @output_options
 @click.pass_context
 @expected_errors
 def run(ctx, partition, source_dir, retries, quiet, as_json):
-    """Load one partition (its dbt models and tests), whatever its state, and record the result."""
-    dbt = prepare(open_project(ctx, source_dir))
-    ctx.exit(load_dates(dbt, [partition], retries=retries, quiet=quiet, as_json=as_json))
+    """Load one partition (its dbt models and tests), whatever its state, and record the result.
+    PARTITION is a date, or `latest`: the last defined partition (for a daily schedule)."""
+    project = open_project(ctx, source_dir)
+    partition = defined_bounds(project)[1] if partition == LATEST else partition
+    path = project.source_file(partition)
+    if not path.exists():  # nothing to load, and nothing to record: the partition awaits its file
+        raise click.ClickException(f"{partition}: no file at {path} (the partition awaits it)")
+    ctx.exit(load_dates(prepare(project), [partition], retries=retries, quiet=quiet, as_json=as_json))
 
 
 @cli.command()
@@ -223,6 +249,8 @@ def run(ctx, partition, source_dir, retries, quiet, as_json):
 @source_dir_option
 @click.option("--only", "selection", default=",".join(DEFAULT_SELECTION), show_default=True, callback=selection_option,
               help="States to load, comma-separated: missing, failed, stale, materialized, or all.")
+@click.option("--last", type=click.IntRange(min=1), default=None,
+              help="The last N partitions up to --end (default: the defined end); instead of --start.")
 @click.option("--dry-run", is_flag=True, help="Print the plan (each partition and why it would run); change nothing.")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=DEFAULT_CHUNK_SIZE, show_default=True,
               help="Most partitions per dbt invocation; 1 builds each partition on its own.")
@@ -234,30 +262,42 @@ def run(ctx, partition, source_dir, retries, quiet, as_json):
 @output_options
 @click.pass_context
 @expected_errors
-def backfill(ctx, start, end, source_dir, selection, dry_run, chunk_size, chunk_bytes, retries, fail_fast, quiet, as_json):
+def backfill(ctx, start, end, last, source_dir, selection, dry_run, chunk_size, chunk_bytes, retries, fail_fast, quiet,
+             as_json):
     """Load the partitions from --start to --end (inclusive) that need it, in order, going on past failures."""
     project = open_project(ctx, source_dir)
-    dates = resolve_range(project, start, end)
-    dbt = prepare(project)
-    planned = plan(current_statuses(project, dbt, dates), selection)
+    dates = resolve_range(project, start, end, last)
+    # Planning needs no dbt (the code's fingerprints are remembered), so a backfill with nothing to
+    # do costs what status costs. Spark is started first: only its session can check its warehouse.
+    dbt = prepare(project) if project.target_type != "duckdb" else Dbt(project)
+    statuses = current_statuses(project, dbt, dates)
+    planned = plan(statuses, selection)
+    awaiting = [status.partition_date for status in statuses if status.state == AWAITING]
     if dry_run:
         chunks = invocations(project, [item.partition_date for item in planned], chunk_size, chunk_bytes)
         if as_json:  # each partition with the number of the dbt invocation that would load it
             number = {day: n for n, chunk in enumerate(chunks, 1) for day in chunk}
             click.echo(json.dumps([{**item.as_dict(), "invocation": number[item.partition_date]} for item in planned], indent=2))
         else:
-            click.echo(plan_table(planned))
+            if planned:
+                click.echo(plan_table(planned))
             click.echo(f"{len(planned)} of {len(dates)} partitions would run in {len(chunks)} dbt "
                        f"invocation{'' if len(chunks) == 1 else 's'} (dry run: nothing changed)")
+            if awaiting:
+                click.echo(awaiting_line(awaiting))
         return
     if not planned:
         if as_json:
-            click.echo(backfill_json([], [], False, 0.0))
+            click.echo(backfill_json([], [], False, 0.0, awaiting))
         else:
             click.echo(f"Nothing to do: no partition from {dates[0]} to {dates[-1]} is {' or '.join(sorted(selection))}.")
+            if awaiting:
+                click.echo(awaiting_line(awaiting))
         return
+    if not dbt.parsed:
+        dbt = prepare(project)
     ctx.exit(load_dates(dbt, [item.partition_date for item in planned], chunk_size, chunk_bytes, retries, fail_fast, quiet,
-                        as_json))
+                        as_json, awaiting))
 
 
 @cli.command()
@@ -345,7 +385,8 @@ def report(ctx, start, end, source_dir, out):
     project = open_project(ctx, source_dir)
     path, heatmaps = status_page.write(project, resolve_range(project, start, end), out)
     counts = heatmaps[0].counts()
-    summary = ", ".join(f"{counts.get(state, 0)} {state}" for state in ("materialized", "failed", "stale", "missing"))
+    summary = ", ".join(f"{counts.get(state, 0)} {state}" for state in STATES
+                        if counts.get(state) or state not in (RUNNING, AWAITING))  # as status counts them
     click.echo(f"wrote {path}: {len(heatmaps[0].statuses)} partitions x {len(heatmaps) - 1} models; {summary}")
 
 

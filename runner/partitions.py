@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -24,15 +26,37 @@ def date_range(start: date, end: date) -> list[date]:
     return [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
 
 
+# The clock, pinned for schedulers' dry runs and for tests: an ISO timestamp (2018-01-31T06:00:00Z).
+CLOCK_VARIABLE = "RUNNER_NOW"
+
+
+def now() -> datetime:
+    """The current moment, timezone-aware: RUNNER_NOW when set, else the system clock."""
+    pinned = os.environ.get(CLOCK_VARIABLE)
+    if not pinned:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(pinned.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{CLOCK_VARIABLE}={pinned!r} is not an ISO timestamp such as 2018-01-31T06:00:00Z") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 @dataclass(frozen=True)
 class DefinedPartitions:
-    """The partitions declared in dbt_project.yml vars; no end date means up to today."""
+    """The partitions declared in dbt_project.yml vars. Without an end date, as Dagster's
+    DailyPartitionsDefinition: up to the last complete day in the time zone, plus end_offset days."""
 
     start: date
     end: date | None
+    end_offset: int = 0
+    timezone: str = "UTC"
 
-    def bounds(self, today: date | None = None) -> tuple[date, date]:
-        return self.start, self.end or today or date.today()
+    def bounds(self, moment: datetime | None = None) -> tuple[date, date]:
+        if self.end is not None:
+            return self.start, self.end
+        today = (moment or now()).astimezone(ZoneInfo(self.timezone)).date()
+        return self.start, today - timedelta(days=1) + timedelta(days=self.end_offset)
 
 
 def as_date(value) -> date:

@@ -6,6 +6,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -64,8 +65,16 @@ class Project:
             end_text = found.get("partitions_end_date")
             end = parse_partition_date(str(end_text)) if end_text else None
         except (KeyError, ValueError) as error:
-            raise ProjectError(f"dbt_project.yml vars: bad partitions_start_date/partitions_end_date: {error}") from None
-        return DefinedPartitions(start, end)
+            raise UsageProblem(f"dbt_project.yml vars: bad partitions_start_date/partitions_end_date: {error}") from None
+        offset, zone = found.get("partitions_end_offset", 0), str(found.get("partitions_timezone", "UTC"))
+        if not isinstance(offset, int) or isinstance(offset, bool):
+            raise UsageProblem(f"dbt_project.yml vars: partitions_end_offset must be a whole number of days, got {offset!r}")
+        try:
+            ZoneInfo(zone)
+        except (ValueError, ZoneInfoNotFoundError):
+            raise UsageProblem(f"dbt_project.yml vars: partitions_timezone {zone!r} is not a time zone (for example UTC or "
+                               "America/New_York)") from None
+        return DefinedPartitions(start, end, offset, zone)
 
 
 def find_project_dir(explicit: str | None) -> Path:

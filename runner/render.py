@@ -40,8 +40,8 @@ def status_table(statuses: list[PartitionStatus]) -> str:
     lines = ["  ".join(name.ljust(width) for name, width in zip(STATUS_COLUMNS, widths)).rstrip()]
     lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
     counts = {state: sum(1 for status in statuses if status.state == state) for state in STATES}
-    # running only while something is loading: the usual line stays the four states
-    lines.append(", ".join(f"{count} {state}" for state, count in counts.items() if count or state != "running"))
+    # running and awaiting only when there are some: the usual line stays the four states
+    lines.append(", ".join(f"{count} {state}" for state, count in counts.items() if count or state not in ("running", "awaiting")))
     return "\n".join(lines)
 
 
@@ -68,7 +68,7 @@ def outcome_lines(outcome: Outcome) -> list[str]:
 
 # Cells of the health bar: distinct without colour, coloured on a terminal.
 CELLS = {"materialized": ("█", "green"), "failed": ("X", "red"), "stale": ("~", "yellow"), "missing": ("·", "white"),
-         "running": (">", "cyan")}
+         "running": (">", "cyan"), "awaiting": ("_", "blue")}
 # A materialized partition whose plausibility checks warned.
 WARNED_CELL = ("!", "green")
 
@@ -171,7 +171,19 @@ class Progress:
         return False
 
 
-def backfill_json(outcomes: list[Outcome], dates: list[date], interrupted: bool, seconds: float) -> str:
+def awaiting_line(awaiting: list[date]) -> str:
+    """The days a backfill did not run because their files have not arrived."""
+    span = f"{awaiting[0]}" if len(awaiting) == 1 else f"{awaiting[0]} to {awaiting[-1]}"
+    return f"{len(awaiting)} awaiting {'its file' if len(awaiting) == 1 else 'their files'} (not run): {span}"
+
+
+def awaiting_json(awaiting: list[date]) -> dict:
+    return {"count": len(awaiting), "first": awaiting[0].isoformat() if awaiting else None,
+            "last": awaiting[-1].isoformat() if awaiting else None}
+
+
+def backfill_json(outcomes: list[Outcome], dates: list[date], interrupted: bool, seconds: float,
+                  awaiting: list[date] | None = None) -> str:
     """The whole backfill for programs: a summary and one object per partition."""
     partitions = [
         {"partition_date": day.isoformat(), "outcome": "loaded" if o.ok else "failed", "rows": o.rows.get(day),
@@ -183,5 +195,6 @@ def backfill_json(outcomes: list[Outcome], dates: list[date], interrupted: bool,
                     "attempts": 0, "message": "interrupted before it ran" if interrupted else "stopped by --fail-fast"}
                    for day in dates if day.isoformat() not in done]
     counts = {kind: sum(1 for p in partitions if p["outcome"] == kind) for kind in ("loaded", "failed", "not run")}
-    return json.dumps({"summary": {**counts, "interrupted": interrupted, "seconds": round(seconds, 3)},
+    summary = {**counts, "awaiting": awaiting_json(awaiting or []), "interrupted": interrupted, "seconds": round(seconds, 3)}
+    return json.dumps({"summary": summary,
                        "partitions": sorted(partitions, key=lambda p: p["partition_date"])}, indent=2)

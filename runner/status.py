@@ -15,7 +15,8 @@ from runner.seeds import changed_seed
 from runner.warehouse import Holdings
 
 RUNNING = "running"
-STATES = ("materialized", "failed", "stale", "missing", RUNNING)
+AWAITING = "awaiting"  # never loaded, and its file has not arrived: nothing to load yet
+STATES = ("materialized", "failed", "stale", "missing", RUNNING, AWAITING)
 # A partition's recorded file fingerprint when the file changed after the run that loaded it began:
 # what was loaded is unknown, so it matches no file.
 CHANGED_AFTER_THE_RUN = "changed after the run"
@@ -160,6 +161,8 @@ def partition_status(
     seeds_now: dict[str, str] | None = None,
 ) -> PartitionStatus:
     if not runs:
+        if fingerprint_now is None:
+            return PartitionStatus(day, AWAITING, message="never loaded; its file has not arrived")
         return PartitionStatus(day, "missing", message="never loaded")
     latest = latest_invocation(runs)
     primary = next((run for run in latest if run.resource_type == "model" and node_name(run.unique_id) == primary_model), None)

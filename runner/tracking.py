@@ -12,12 +12,13 @@ from runner.ledger import Ledger, PartitionRun
 from runner.loading import Loader
 from runner.project import INCREMENTAL_MODELS, PRIMARY_MODEL, Project
 from runner.seeds import seed_fingerprints
-from runner.status import RUNNING, STATES, PartitionStatus, partition_statuses
+from runner.status import AWAITING, RUNNING, STATES, PartitionStatus, partition_statuses
 from runner.warehouse import Holdings, holdings, holdings_through
 
 DEFAULT_SELECTION = ("missing", "failed", "stale")
 # A partition another runner is loading now is never planned: that runner holds the warehouse.
-SELECTABLE = tuple(state for state in STATES if state != RUNNING)
+# Nor one whose file has not arrived: there is nothing to load.
+SELECTABLE = tuple(state for state in STATES if state not in (RUNNING, AWAITING))
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ def parse_selection(text: str) -> set[str]:
     chosen = {part.strip() for part in text.split(",") if part.strip()}
     if chosen == {"all"}:
         return set(SELECTABLE)
+    if AWAITING in chosen:
+        raise ValueError("awaiting partitions have no file to load yet: choose from " + ", ".join(SELECTABLE) + " or all")
     unknown = chosen - set(SELECTABLE)
     if unknown or not chosen:
         raise ValueError(f"{', '.join(sorted(unknown)) or 'nothing'} is not a state to load: choose from {', '.join(SELECTABLE)} or all")

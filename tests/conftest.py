@@ -71,7 +71,7 @@ class Project:
     def status(self, *args: str) -> dict[str, dict]:
         result = self.runner("status", "--json", *args)
         assert result.exit_code == 0, result.output
-        return {entry["partition_date"]: entry for entry in json.loads(result.output)}
+        return {entry["partition_date"]: entry for entry in json.loads(result.stdout)}
 
     def status_in_a_new_process(self, *args: str) -> tuple[dict[str, dict], list[str]]:
         """`runner status --json` in a process of its own, as a user or a scheduler runs it: its

@@ -49,7 +49,7 @@ def test_missing_file_fails_the_partition_and_keeps_its_rows(project, loaded):
     result = project.runner("run", "2018-01-02")
 
     assert result.exit_code == 1
-    assert f"stg_daily_files__quotes: no such file: {project.file('2018-01-02')}" in result.output
+    assert result.output == f"Error: 2018-01-02: no file at {project.file('2018-01-02')} (the partition awaits it)\n"
     assert project.rows("2018-01-02") == loaded
 
 

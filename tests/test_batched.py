@@ -69,12 +69,13 @@ def test_large_days_make_short_chunks(project):
 
 
 def test_a_dry_run_shows_the_invocations_the_backfill_then_makes(project):
-    project.file("2018-01-03").unlink()
-    command = ("backfill", "--start", "2018-01-01", "--end", "2018-01-05", "--chunk-size", "2")
+    assert project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-05").exit_code == 0
+    project.file("2018-01-03").unlink()  # loaded, then its file went: stale, and it fails alone
+    command = ("backfill", "--start", "2018-01-01", "--end", "2018-01-05", "--chunk-size", "2", "--only", "all")
 
     plain = project.runner(*command, "--dry-run")
-    planned = json.loads(project.runner(*command, "--dry-run", "--json").output)
-    done = json.loads(project.runner(*command, "--json").output)["partitions"]
+    planned = json.loads(project.runner(*command, "--dry-run", "--json").stdout)
+    done = json.loads(project.runner(*command, "--json").stdout)["partitions"]
 
     assert plain.output.splitlines()[-1] == "5 of 5 partitions would run in 3 dbt invocations (dry run: nothing changed)"
     # The day without a file is an invocation of its own, between the chunks of the days around it.
@@ -104,10 +105,11 @@ def test_a_failing_partition_is_isolated_and_the_chunk_is_atomic(project):
 
 
 def test_a_missing_file_does_not_fail_its_chunk(project):
-    project.file("2018-01-03").unlink()
-    result = project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-05", "--json")
+    assert project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-05").exit_code == 0
+    project.file("2018-01-03").unlink()  # loaded, then its file went: stale, and it fails alone
+    result = project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-05", "--only", "all", "--json")
     assert result.exit_code == 1
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert [p["outcome"] for p in report["partitions"]] == ["loaded", "loaded", "failed", "loaded", "loaded"]
     assert "no such file: " in report["partitions"][2]["message"]
     assert len({p["invocation_id"] for p in report["partitions"]}) == 2

@@ -30,17 +30,17 @@ def test_report_shows_each_models_partitions_as_status_does(project, tmp_path):
     result = project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-04")
     assert result.exit_code == 1, result.output
     project.file("2018-01-02").write_text(project.file("2018-01-02").read_text() + "\n")  # changed since: stale
-    span = ("--start", "2018-01-01", "--end", "2018-01-07")  # 05 has a file, 06 and 07 none: missing
+    span = ("--start", "2018-01-01", "--end", "2018-01-07")  # 05 has a file: missing; 06 and 07 none: awaiting
     expected = {"partition": project.status(*span)}
     expected |= {model: project.status(*span, "--model", model) for model in PARTITIONED_MODELS}
     assert [entry["state"] for entry in expected["partition"].values()] == [
-        "materialized", "stale", "failed", "materialized", "missing", "missing", "missing"
+        "materialized", "stale", "failed", "materialized", "missing", "awaiting", "awaiting"
     ]
 
     out = tmp_path / "status.html"
     result = project.runner("report", *span, "--out", str(out), catch=False)
     assert result.exit_code == 0, result.output
-    assert result.output == f"wrote {out}: 7 partitions x 3 models; 2 materialized, 1 failed, 1 stale, 3 missing\n"
+    assert result.output == f"wrote {out}: 7 partitions x 3 models; 2 materialized, 1 failed, 1 stale, 1 missing, 2 awaiting\n"
 
     requests = []
     with chromium() as browser:
@@ -90,7 +90,7 @@ def test_report_renders_a_year_and_stays_readable_for_years(project, tmp_path):
     out = tmp_path / "year.html"
     result = project.runner("report", "--start", "2018-01-01", "--end", "2018-12-31", "--out", str(out), catch=False)
     assert result.exit_code == 0, result.output
-    assert result.output == f"wrote {out}: 365 partitions x 3 models; 0 materialized, 0 failed, 0 stale, 365 missing\n"
+    assert result.output == f"wrote {out}: 365 partitions x 3 models; 0 materialized, 0 failed, 0 stale, 5 missing, 360 awaiting\n"
     years = tmp_path / "years.html"
     result = project.runner("report", "--start", "2016-01-01", "--end", "2020-12-31", "--out", str(years), catch=False)
     assert "1827 partitions x 3 models" in result.output
@@ -111,5 +111,5 @@ def test_report_renders_a_year_and_stays_readable_for_years(project, tmp_path):
             assert section.locator(".months span").count() == 5 * 12
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 1280
         page.locator('section[data-model="daily_summary"] .cell[data-date="2020-12-31"]').hover()
-        assert page.locator('#details [data-field="message"]').inner_text() == "never loaded"
+        assert page.locator('#details [data-field="message"]').inner_text() == "never loaded; its file has not arrived"
         assert page.locator('#details [data-field="invocation_id"]').inner_text() == "-"

@@ -27,7 +27,7 @@ def test_status_json_has_every_partition_with_its_state(project):
     assert result.exit_code == 0
     entries = json.loads(result.output)
     assert [(e["partition_date"], e["state"]) for e in entries] == [
-        ("2017-12-31", "missing"), ("2018-01-01", "materialized"), ("2018-01-02", "stale"), ("2018-01-03", "failed"),
+        ("2017-12-31", "awaiting"), ("2018-01-01", "materialized"), ("2018-01-02", "stale"), ("2018-01-03", "failed"),
     ]
     assert {"partition_date", "state", "rows", "invocation_id", "message"} <= set(entries[0])
     assert entries[1]["rows"] == 20 and len(entries[1]["invocation_id"]) == 36
@@ -42,7 +42,7 @@ def test_status_table_is_readable(project):
     bar, legend, header, first, second, summary = result.output.splitlines()
     assert bar == "█·"  # one cell per day, as the legend explains
     assert legend.split() == ["█", "materialized", "X", "failed", "~", "stale", "·", "missing", ">", "running",
-                              "!", "materialized", "with", "warnings"]
+                              "_", "awaiting", "!", "materialized", "with", "warnings"]
     assert header.split() == ["partition_date", "state", "rows", "last_run_at", "invocation_id", "took", "message"]
     assert first.split()[:3] == ["2018-01-01", "materialized", "20"]
     assert first.split()[-1] == "OK" and first.split()[-2].endswith("s")
@@ -139,7 +139,7 @@ def test_a_run_on_another_target_stays_out_of_this_targets_ledger(project, tmp_p
     (project.root / "target" / "run_results.json").write_text(json.dumps(fixture))
     day = fixture["args"]["vars"]["partition_date"]
 
-    assert project.status("--start", day, "--end", day)[day]["state"] == "missing"  # not picked up here
+    assert project.status("--start", day, "--end", day)[day]["state"] == "awaiting"  # not picked up here (no file either)
     result = project.runner("record")
     assert result.exit_code == 1
     assert result.output.endswith("the invocation ran on target spark, not duckdb: use --target spark\n")

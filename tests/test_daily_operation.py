@@ -1,0 +1,99 @@
+"""Running every day: files not yet arrived, the open end on a pinned clock, the latest day, and a
+backfill with nothing to do that never starts dbt."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import STATUS_REPORTING_IMPORTS
+
+
+def open_ended(project, **extra) -> None:
+    """dbt_project.yml without partitions_end_date, with these vars."""
+    text = project.root.joinpath("dbt_project.yml").read_text()
+    lines = [line for line in text.splitlines() if not line.strip().startswith("partitions_end_date")]
+    at = next(index for index, line in enumerate(lines) if line.strip().startswith("partitions_start_date")) + 1
+    lines[at:at] = [f"  {name}: {json.dumps(value)}" for name, value in extra.items()]
+    project.root.joinpath("dbt_project.yml").write_text("\n".join(lines) + "\n")
+
+
+def test_awaiting_missing_and_stale_are_told_apart(project):
+    assert project.runner("run", "2018-01-01").exit_code == 0
+    project.file("2018-01-01").unlink()  # loaded, then its file went
+    statuses = project.status("--start", "2018-01-01", "--end", "2018-01-06")
+    assert {day: entry["state"] for day, entry in statuses.items()} == {
+        "2018-01-01": "stale", "2018-01-02": "missing", "2018-01-03": "missing", "2018-01-04": "missing",
+        "2018-01-05": "missing", "2018-01-06": "awaiting"}
+    assert statuses["2018-01-01"]["message"] == "source file is gone since it was loaded"
+    assert project.runner("status", "--start", "2018-01-05", "--end", "2018-01-07").stdout.splitlines()[0] == "·__"
+
+
+def test_a_backfill_skips_awaiting_days_without_running_dbt_for_them(project):
+    result = project.runner("backfill", "--start", "2018-01-04", "--end", "2018-01-09", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert [p["partition_date"] for p in report["partitions"]] == ["2018-01-04", "2018-01-05"]
+    assert report["summary"]["awaiting"] == {"count": 4, "first": "2018-01-06", "last": "2018-01-09"}
+
+    result = project.runner("backfill", "--start", "2018-01-04", "--end", "2018-01-09")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        "Nothing to do: no partition from 2018-01-04 to 2018-01-09 is failed or missing or stale.",
+        "4 awaiting their files (not run): 2018-01-06 to 2018-01-09"]
+
+
+def test_awaiting_cannot_be_selected_and_a_day_without_a_file_is_one_line(project):
+    result = project.runner("backfill", "--only", "awaiting")
+    assert result.exit_code == 2 and "awaiting partitions have no file to load yet" in result.output
+
+    result = project.runner("run", "2018-01-09")
+    assert result.exit_code == 1
+    assert result.output == f"Error: 2018-01-09: no file at {project.file('2018-01-09')} (the partition awaits it)\n"
+    assert not project.warehouse.exists()
+
+
+@pytest.mark.parametrize("now, vars, last", [
+    ("2018-01-04T23:59:00Z", {}, "2018-01-03"),  # yesterday: today's file cannot be complete yet
+    ("2018-01-05T00:00:01Z", {}, "2018-01-04"),
+    ("2018-01-05T03:00:00Z", {"partitions_timezone": "America/New_York"}, "2018-01-03"),  # 22:00 on the 4th there
+    ("2018-01-04T12:00:00Z", {"partitions_end_offset": 1}, "2018-01-04"),
+])
+def test_the_open_end_is_the_last_complete_day_on_a_pinned_clock(project, monkeypatch, now, vars, last):
+    open_ended(project, **vars)
+    monkeypatch.setenv("RUNNER_NOW", now)
+    statuses = project.status()
+    assert (min(statuses), max(statuses)) == ("2018-01-01", last)
+
+
+@pytest.mark.parametrize("vars, message", [
+    ({"partitions_end_offset": "one"}, "partitions_end_offset must be a whole number of days"),
+    ({"partitions_timezone": "Mars/Olympus"}, "partitions_timezone 'Mars/Olympus' is not a time zone"),
+])
+def test_bad_open_end_vars_are_usage_errors(project, vars, message):
+    open_ended(project, **vars)
+    result = project.runner("status")
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_latest_and_last_n_follow_the_clock(project, monkeypatch):
+    open_ended(project)
+    monkeypatch.setenv("RUNNER_NOW", "2018-01-04T06:00:00Z")  # the latest partition: 2018-01-03
+
+    plan = json.loads(project.runner("backfill", "--last", "2", "--dry-run", "--json").stdout)
+    assert [item["partition_date"] for item in plan] == ["2018-01-02", "2018-01-03"]
+    result = project.runner("run", "latest")
+    assert result.exit_code == 0 and result.output.startswith("2018-01-03  loaded  20 rows")
+    assert project.runner("backfill", "--last", "2", "--start", "2018-01-01").exit_code == 2
+
+
+def test_a_backfill_with_nothing_to_do_never_imports_dbt(project):
+    assert project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-03").exit_code == 0
+    done = subprocess.run([sys.executable, "-c", STATUS_REPORTING_IMPORTS, "--project-dir", str(project.root),
+                           "backfill", "--start", "2018-01-01", "--end", "2018-01-03"], cwd=project.root,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Nothing to do")
+    assert json.loads(done.stderr.splitlines()[-1]) == []

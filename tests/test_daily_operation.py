@@ -4,11 +4,12 @@ backfill with nothing to do that never starts dbt."""
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 
 import pytest
-from conftest import STATUS_REPORTING_IMPORTS
+from conftest import REPO, STATUS_REPORTING_IMPORTS
 
 
 def open_ended(project, **extra) -> None:
@@ -97,3 +98,21 @@ def test_a_backfill_with_nothing_to_do_never_imports_dbt(project):
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Nothing to do")
     assert json.loads(done.stderr.splitlines()[-1]) == []
+
+
+def test_the_readmes_nightly_command_loads_what_arrived_and_then_has_nothing_to_do(project, monkeypatch):
+    """The cron line of the README ("Running it every day"), run as written on an open end and a pinned clock."""
+    cron = next(line for line in (REPO / "README.md").read_text().splitlines() if line.startswith("15 6 * * *"))
+    command = shlex.split(cron.split(".venv/bin/runner", 1)[1].split(">>", 1)[0])
+    assert command == ["backfill", "--quiet"]
+    open_ended(project)
+    monkeypatch.setenv("RUNNER_NOW", "2018-01-08T06:15:00Z")  # partitions up to 2018-01-07; files up to 05
+
+    first = project.runner(*command)
+    second = project.runner(*command)
+
+    assert first.exit_code == 0, first.output
+    summary, awaiting = first.stdout.splitlines()[-2:]
+    assert summary.startswith("5 loaded, 0 failed in ")
+    assert awaiting == "2 awaiting their files (not run): 2018-01-06 to 2018-01-07"
+    assert second.exit_code == 0 and second.stdout.startswith("Nothing to do")

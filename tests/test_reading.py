@@ -174,3 +174,44 @@ def test_no_message_carries_more_than_a_few_hundred_characters_of_the_file(proje
     assert status["state"] == "failed" and len(status["message"]) < 700
     history = json.loads(project.runner("history", "2018-01-02", "--json").output)
     assert max(len(node["message"] or "") for run in history for node in run["nodes"]) < 700
+
+
+def break_model(project, name: str, old: str, new: str) -> None:
+    """Change a model of the project's copy: how a check on a built model is made to fail."""
+    path = project.root / "models" / "marts" / f"{name}.sql"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_failed_check_on_a_built_model_rolls_the_partition_back(project, chunked):
+    """raw_partition_data's own check runs inside its transaction: its failure leaves the old rows."""
+    days = ("--start", "2018-01-01", "--end", "2018-01-03")
+    assert project.runner("backfill", *days).exit_code == 0
+    before = {day: (project.rows(day), summary(project, day)) for day in ("2018-01-01", "2018-01-02", "2018-01-03")}
+    break_model(project, "raw_partition_data", "select * from final",
+                "select * from final\nunion all\nselect * from final where partition_date = date '2018-01-02'")
+
+    result = project.runner("backfill", *days, "--only", "all", *(() if chunked else ("--chunk-size", "1")))
+
+    assert result.exit_code == 1
+    lines = {line[:10]: line for line in result.stdout.splitlines()[:3]}
+    assert lines["2018-01-02"] == ("2018-01-02  failed  raw_partition_data: Invalid Input Error: rows lost or doubled on the"
+                                   " way to raw_partition_data in partition 2018-01-02 (20 rows in stg_daily_files__quotes,"
+                                   " 40 here)")
+    assert lines["2018-01-01"].startswith("2018-01-01  loaded  20 rows")
+    assert {day: (project.rows(day), summary(project, day)) for day in before} == before
+    status = project.status(*days)["2018-01-02"]
+    assert (status["state"], status["rows"]) == ("failed", 20)
+
+
+def test_a_doubled_summary_row_fails_inside_the_transaction(project, loaded):
+    seed = project.root / "seeds" / "nyse_holidays.csv"
+    seed.write_text(seed.read_text().rstrip("\n") + "\n2018-01-02,Founders' Day\n2018-01-02,Founders' Day again\n")
+
+    result = project.runner("run", "2018-01-02")
+
+    assert result.exit_code == 1
+    assert "more than one daily_summary row in partition 2018-01-02 (2 rows)" in result.stdout
+    assert (project.rows("2018-01-02"), summary(project, "2018-01-02")) == loaded

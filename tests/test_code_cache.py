@@ -41,3 +41,36 @@ def test_a_remembered_fingerprint_is_used_only_for_its_key(project):
     assert code_cache.cached(loaded, "key-2") is None
     next(loaded.artifacts_dir.glob("code_fingerprints.*.json")).write_text("{not json")
     assert code_cache.cached(loaded, "key-1") is None
+
+
+def test_each_input_of_the_key_changes_it_and_nothing_else_does(project, monkeypatch, tmp_path):
+    """One case per input a model's compiled SQL can depend on: a stale partition must never look
+    materialized because an input was left out of the key."""
+    from dataclasses import replace
+
+    loaded = load_project(str(project.root))
+    key = code_cache.project_key(loaded)
+    assert code_cache.project_key(load_project(str(project.root))) == key  # an unchanged project
+
+    changed = {
+        "target": code_cache.project_key(replace(loaded, target="spark")),
+        "warehouse": code_cache.project_key(replace(loaded, warehouse_path=tmp_path / "other.duckdb")),
+        "source folder": code_cache.project_key(replace(loaded, source_dir=tmp_path)),
+    }
+    versions = code_cache._version
+    monkeypatch.setattr(code_cache, "_version", lambda package: "0.0.1" if package == "dbt-duckdb" else versions(package))
+    changed["dbt-duckdb's version"] = code_cache.project_key(loaded)
+    monkeypatch.setattr(code_cache, "_version", versions)
+    for name, path, edit in [
+        ("a seed", "seeds/nyse_holidays.csv", "2018-12-05,A day of mourning\n"),
+        ("dbt_project.yml", "dbt_project.yml", "# a comment\n"),
+        ("profiles.yml", "profiles.yml", "# a comment\n"),
+        ("a model", "models/marts/daily_summary.sql", "-- a comment\n"),
+    ]:
+        file = project.root / path
+        original = file.read_text()
+        file.write_text(original + edit)
+        changed[name] = code_cache.project_key(loaded)
+        file.write_text(original)
+    assert code_cache.project_key(loaded) == key
+    assert {name: value != key for name, value in changed.items()} == dict.fromkeys(changed, True)

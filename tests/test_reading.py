@@ -215,3 +215,10 @@ def test_a_doubled_summary_row_fails_inside_the_transaction(project, loaded):
     assert result.exit_code == 1
     assert "more than one daily_summary row in partition 2018-01-02 (2 rows)" in result.stdout
     assert (project.rows("2018-01-02"), summary(project, "2018-01-02")) == loaded
+
+
+def test_dates_without_leading_zeros_parse_in_both_formats(project):
+    rows = [{**ROW, "date": "2018/9/5"}, {**ROW, "date": "2018-1-2", "amount": "1.0000"}]
+    project.file("2018-01-02").write_text(csv_text(HEADER.split(","), rows))
+    assert project.runner("run", "2018-01-02").exit_code == 0
+    assert project.query("select quote_date::varchar from raw_partition_data order by 1") == [("2018-01-02",), ("2018-09-05",)]

@@ -18,20 +18,21 @@ DBT = str(Path(sys.executable).with_name("dbt"))
 DAYS = ("2018-01-01", "2018-01-02", "2018-01-03")
 RANGE = ("--start", DAYS[0], "--end", DAYS[-1])
 
-# A runner in a process of its own whose loads wait, once in flight, until the test says go: the
-# in-flight window made deterministic, without sleeps in the test.
+# A runner in a process of its own whose load waits, in flight, until the test says go: dbt has
+# built the partition and holds the warehouse, and the ledger still has the in-flight marker. The
+# window made deterministic, without sleeps in the test.
 PAUSED_RUNNER = """
 import pathlib, sys, time
 from runner import dbt
 from runner.cli import main
 ready, go = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
-build = dbt.Dbt.build_partitions
-def paused(self, dates):
+count_rows = dbt.Dbt.count_rows
+def paused(self, relations, dates):
     ready.touch()
     while not go.exists():
         time.sleep(0.02)
-    return build(self, dates)
-dbt.Dbt.build_partitions = paused
+    return count_rows(self, relations, dates)
+dbt.Dbt.count_rows = paused
 sys.argv = ["runner", *sys.argv[3:]]
 main()
 """
@@ -326,3 +327,67 @@ def test_seeds_are_reloaded_into_a_new_warehouse(project, backfilled):
     project.warehouse.unlink()
     assert project.runner("backfill", *RANGE).exit_code == 0
     assert project.query("select count(*) from nyse_holidays")[0][0] > 0
+
+
+# A runner whose first load meets a lock that another process holds, and lets go of once the
+# load has failed on it: a transient failure, released after the first attempt.
+LOCK_RELEASED_AFTER_THE_FIRST_ATTEMPT = """
+import pathlib, subprocess, sys
+from runner import dbt, loading
+from runner.cli import main
+warehouse, release = sys.argv[1], pathlib.Path(sys.argv[2])
+HOLD = ("import duckdb, pathlib, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True)\\n"
+        "while not pathlib.Path(sys.argv[2]).exists(): time.sleep(0.02)")
+build, attempt, holder = dbt.Dbt.build_partitions, loading.Loader._attempt, []
+def held_build(self, dates):
+    if not holder:  # let go of the file this runner holds, and have another process lock it
+        dbt.release_warehouse()
+        holder.append(subprocess.Popen([sys.executable, "-c", HOLD, warehouse, str(release)], stdout=subprocess.PIPE, text=True))
+        assert holder[0].stdout.readline() == "ready\\n"
+    return build(self, dates)
+def released_after(self, dates):
+    outcome, error = attempt(self, dates)
+    if error and not release.exists():
+        release.touch()
+        holder[0].wait()
+    return outcome, error
+dbt.Dbt.build_partitions, loading.Loader._attempt = held_build, released_after
+sys.argv = ["runner", *sys.argv[3:]]
+main()
+"""
+
+
+def test_a_lock_released_after_the_first_attempt_is_retried_and_a_data_error_is_not(project, tmp_path):
+    done = subprocess.run([sys.executable, "-c", LOCK_RELEASED_AFTER_THE_FIRST_ATTEMPT, str(project.warehouse),
+                           str(tmp_path / "release"), "--project-dir", str(project.root), "run", DAYS[0], "--json"],
+                          cwd=project.root, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    loaded = json.loads(done.stdout)["partitions"][0]
+    assert (loaded["outcome"], loaded["attempts"]) == ("loaded", 2)
+    assert (tmp_path / "release").exists()  # the first attempt did meet the lock
+
+    project.file(DAYS[1]).write_text("date,share_price,amount,spend,shift,spread\n2018-01-02,ten,1,1,1,1\n")
+    failed = json.loads(project.runner("run", DAYS[1], "--retries", "3", "--json").stdout)["partitions"][0]
+    assert (failed["outcome"], failed["attempts"]) == ("failed", 1)
+
+
+def test_a_running_backfill_holds_the_warehouse_against_others_and_status_answers(project, backfilled, tmp_path):
+    ready, go = tmp_path / "ready", tmp_path / "go"
+    project.file(DAYS[1]).write_text(project.file(DAYS[1]).read_text() + "\n")
+    child = subprocess.Popen([sys.executable, "-c", PAUSED_RUNNER, str(ready), str(go), "--project-dir", str(project.root),
+                              "backfill", *RANGE], cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(ready.exists)
+        second = project.runner("run", DAYS[0], "--retries", "0")
+        by_hand = subprocess.run([DBT, "run", "--profiles-dir", ".", "--vars", "{partition_date: 2018-01-01}"],
+                                 cwd=project.root, capture_output=True, text=True)
+        status = project.runner("status", *RANGE)
+    finally:
+        go.touch()
+        out, err = child.communicate(timeout=300)
+    assert second.exit_code == 1 and "lock" in second.output and f"PID {child.pid}" in second.output
+    assert by_hand.returncode != 0 and "lock" in by_hand.stdout and f"PID {child.pid}" in by_hand.stdout
+    assert status.exit_code == 0
+    assert f"note: the warehouse could not be checked: a load holds it (PID {child.pid})" in status.stderr
+    assert child.returncode == 0, err
+    assert {day: project.rows(day) for day in (DAYS[0], DAYS[2])} == {day: backfilled[day] for day in (DAYS[0], DAYS[2])}

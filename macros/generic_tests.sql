@@ -18,14 +18,6 @@
 {% endtest %}
 
 
-{# Rows whose partition_date is not one of this run's partitions: a staged row from the wrong file. #}
-{% test is_partition_of_this_run(model, column_name) %}
-    select *
-    from {{ model }}
-    where not ({{ partition_predicate(column_name) }})
-{% endtest %}
-
-
 {# Partitions of this run whose row count in the model differs from the compared model's:
    nothing lost or doubled on the way. count_column: the model holds counts, not rows. The marts run
    the same check inside their transactions (macros/guards.sql); this test is for other models. #}

@@ -18,8 +18,9 @@ def test_every_command_has_help(command):
 def test_group_help_lists_the_commands():
     result = CliRunner().invoke(cli, ["--help"], catch_exceptions=False)
     assert result.exit_code == 0
-    for command in ("run", "backfill", "status", "history", "record", "docs", "report"):
-        assert command in result.output
+    listed = [line.split()[0] for line in result.output.split("Commands:\n", 1)[1].splitlines() if line.strip()]
+    assert listed == sorted(cli.commands)
+    assert {"run", "backfill", "status", "history", "record", "docs", "report"} <= set(listed)
 
 
 def test_bad_date_option_is_a_usage_error():

@@ -13,29 +13,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from children import PAUSED_RUNNER
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 DAYS = ("2018-01-01", "2018-01-02", "2018-01-03")
 RANGE = ("--start", DAYS[0], "--end", DAYS[-1])
-
-# A runner in a process of its own whose load waits, in flight, until the test says go: dbt has
-# built the partition and holds the warehouse, and the ledger still has the in-flight marker. The
-# window made deterministic, without sleeps in the test.
-PAUSED_RUNNER = """
-import pathlib, sys, time
-from runner import dbt
-from runner.cli import main
-ready, go = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
-count_rows = dbt.Dbt.count_rows
-def paused(self, relations, dates):
-    ready.touch()
-    while not go.exists():
-        time.sleep(0.02)
-    return count_rows(self, relations, dates)
-dbt.Dbt.count_rows = paused
-sys.argv = ["runner", *sys.argv[3:]]
-main()
-"""
 
 # A runner that sends itself SIGTERM in the middle of its first write of a load's results (which
 # replace the load's in-flight marker), with the ledger file open.
@@ -175,7 +157,7 @@ def test_an_older_run_recorded_later_does_not_override_a_newer_one(project, tmp_
 def test_a_partition_in_flight_is_running_while_its_runner_lives(project, backfilled, tmp_path):
     ready, go = tmp_path / "ready", tmp_path / "go"
     project.file(DAYS[1]).write_text(project.file(DAYS[1]).read_text() + "\n")  # stale: the backfill reloads it
-    child = subprocess.Popen([sys.executable, "-c", PAUSED_RUNNER, str(ready), str(go), "--project-dir", str(project.root),
+    child = subprocess.Popen([sys.executable, "-c", PAUSED_RUNNER, str(ready), str(go), "count_rows", "--project-dir", str(project.root),
                               "backfill", *RANGE], cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wait_for(ready.exists)
@@ -374,7 +356,7 @@ def test_a_lock_released_after_the_first_attempt_is_retried_and_a_data_error_is_
 def test_a_running_backfill_holds_the_warehouse_against_others_and_status_answers(project, backfilled, tmp_path):
     ready, go = tmp_path / "ready", tmp_path / "go"
     project.file(DAYS[1]).write_text(project.file(DAYS[1]).read_text() + "\n")
-    child = subprocess.Popen([sys.executable, "-c", PAUSED_RUNNER, str(ready), str(go), "--project-dir", str(project.root),
+    child = subprocess.Popen([sys.executable, "-c", PAUSED_RUNNER, str(ready), str(go), "count_rows", "--project-dir", str(project.root),
                               "backfill", *RANGE], cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wait_for(ready.exists)

@@ -101,7 +101,7 @@ def read_like_a_person(path):
 
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.reader(handle)
-        names = [name.strip().lower() for name in next(reader)]
+        names = [name.strip().strip('"').lower() for name in next(reader)]
         for values in reader:
             row = dict(zip(names, values))
             written = row["date"].replace("/", "-")
@@ -110,3 +110,22 @@ def read_like_a_person(path):
                 datetime.strptime(written, "%Y-%m-%d").date(),
                 *(Decimal(row[name]) for name in ("spend", "shift", "spread", "share_price", "amount")),
             )
+
+
+def test_real_shaped_files_load_as_an_independent_reading_of_them_says(project):
+    """Files shaped like real ones: a reordered quoted header in capitals, dates without leading
+    zeros in both formats, rows dated months away, no trailing newline."""
+    project.file("2018-01-02").write_text(
+        '"SPREAD","date","Amount","share_price","spend","shift"\n'
+        "9.5,2018/9/28,1000.25,10.5,10,11\n"
+        "1.0000000001,2018-10-1,0,1.5,1.25,2\n"
+        "3,2017-6-30,12345678901234.5678,3.5,3.25,4"
+    )
+    project.file("2018-01-03").write_text("date,share_price,amount,spend,shift,spread\n2018-1-3,10.5,500,10,11,9.5\n")
+    assert project.runner("backfill", "--start", "2018-01-02", "--end", "2018-01-03").exit_code == 0
+    loaded = project.query(
+        "select partition_date, quote_date, open_price, high_price, low_price, close_price, volume"
+        " from raw_partition_data order by all"
+    )
+    expected = sorted(row for day in ("2018-01-02", "2018-01-03") for row in read_like_a_person(project.file(day)))
+    assert loaded == expected and len(loaded) == 4

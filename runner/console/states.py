@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from runner import tracking
 from runner.status import STATES, PartitionStatus
 
 WARNINGS = "warnings"  # a materialized partition whose status carries warnings
@@ -31,8 +32,8 @@ LOOKS = {
     "skipped": Look("–", "#8c959f", "skipped"),
 }
 UNKNOWN = Look("?", "#6e7781", "unknown")
-# What a backfill can select (`--only`): the ledger's states, not the console's finer marks.
-SELECTABLE = tuple(STATES)
+# What a backfill can select (`--only`), as the CLI has it.
+SELECTABLE = tuple(tracking.SELECTABLE)
 
 
 def look(state: str) -> Look:

@@ -93,8 +93,9 @@ def _page(html: str, live: bool = False, status: int = 200) -> HTMLResponse:
 
 def overview(request: Request) -> Response:
     console: Console = request.app.state.console
-    view = console.read(views.build, console.project, console.dates(request), console.shown_states(request))
     job = console.backfills.current
+    pending = job.pending() if job else {}
+    view = console.read(views.build, console.project, console.dates(request), console.shown_states(request), None, pending)
     fragment = request.url.path.startswith("/fragments/")
     return _page(pages.overview(view, job, console.token, fragment=fragment), view.loading or bool(job and job.running))
 

@@ -78,13 +78,29 @@ class Job:
     options: Options
     process: subprocess.Popen
     started_at: datetime
-    total: int | None
+    plan: list[dict] | None  # the dry run's plan for the same options, when the page asked for one
     lines: list[str] = field(default_factory=list)
     returncode: int | None = None
 
     @property
     def running(self) -> bool:
         return self.returncode is None
+
+    @property
+    def total(self) -> int | None:
+        return len(self.plan) if self.plan is not None else None
+
+    def pending(self) -> dict[str, str]:
+        """The planned partitions it has not finished: those of the dbt invocation under way are
+        `running` (from the moment the process starts), the later ones `awaiting`."""
+        if not self.running or not self.plan:
+            return {}
+        finished = {m.group(1) for line in self.lines if (m := PARTITION_LINE.match(line))}
+        left = [item for item in self.plan if item["partition_date"] not in finished]
+        if not left:
+            return {}
+        now = min(item["invocation"] for item in left)
+        return {item["partition_date"]: "running" if item["invocation"] == now else "awaiting" for item in left}
 
     @property
     def done(self) -> int:
@@ -111,7 +127,7 @@ class Backfills:
         self.project = project
         self.current: Job | None = None
         self._lock = threading.Lock()
-        self._planned: dict[Options, int] = {}
+        self._planned: dict[Options, list[dict]] = {}
 
     def _command(self, options: Options, *extra: str) -> list[str]:
         command = [sys.executable, "-m", "runner", "--project-dir", str(self.project.project_dir)]
@@ -132,7 +148,7 @@ class Backfills:
             lines = [line for line in done.stderr.splitlines() if line.strip()]
             raise Refused(lines[-1] if lines else f"runner backfill --dry-run exited {done.returncode}")
         planned = json.loads(done.stdout)
-        self._planned[options] = len(planned)
+        self._planned[options] = planned
         return planned
 
     def start(self, options: Options) -> Job:

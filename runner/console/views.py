@@ -136,20 +136,28 @@ def _subtitle(heatmap: Heatmap) -> str:
     return f"the model's own result, as runner status --model {heatmap.model} shows it"
 
 
+def _pending(state: str, status: PartitionStatus, pending: dict[str, str] | None) -> str:
+    if state == "running" or not pending:
+        return state
+    return pending.get(status.partition_date.isoformat(), state)
+
+
 def _agrees(model_state: str, overall: str) -> bool:
     # A model skipped because an upstream node failed says nothing the failed partition does not.
     return model_state == overall or (model_state == "skipped" and overall == "failed")
 
 
 def build(project: Project, dates: list[date], shown_states: set[str] | None = None,
-          heatmaps: list[Heatmap] | None = None) -> Overview:
+          heatmaps: list[Heatmap] | None = None, pending: dict[str, str] | None = None) -> Overview:
+    """`pending`: the partitions a backfill launched here has yet to finish, running or awaiting."""
     heatmaps = heatmaps or collect(project, dates)
     skipped = skipped_models(Ledger(project.ledger_path).runs(dates[0], dates[-1]))
     overall = heatmaps[0]
-    overall_states = [display_state(status) for status in overall.statuses]
+    overall_states = [_pending(display_state(status), status, pending) for status in overall.statuses]
     drawn = [(overall, overall_states)]
     models = [
-        (heatmap, [display_state(status, (status.partition_date, heatmap.model) in skipped) for status in heatmap.statuses])
+        (heatmap, [_pending(display_state(status, (status.partition_date, heatmap.model) in skipped), status, pending)
+                   for status in heatmap.statuses])
         for heatmap in heatmaps[1:]
     ]
     # One calendar, and a model's own only where the models do not all agree with it.

@@ -113,7 +113,9 @@ def test_overview_shows_each_state_with_its_glyph_and_count(loaded):
         cells = page.locator(".grid .cell").evaluate_all(CELLS)
         assert cells == [[day, state, GLYPHS[state]] for day, state in expected.items()]
         legend = {key.get_attribute("data-state"): " ".join(key.text_content().split()) for key in page.locator(".legend .key").all()}
-        assert legend == {"materialized": "✓ 2 materialized", "failed": "✕ 1 failed", "stale": "~ 1 stale", "missing": "· 3 missing"}
+        # Every state the project has, with none left out for being zero.
+        assert legend == {"materialized": "✓ 2 materialized", "failed": "✕ 1 failed", "stale": "~ 1 stale", "missing": "· 3 missing",
+                          "running": "↻ 0 running"}
         # The rows-per-day chart: a bar per day, the loaded ones as tall as their rows.
         assert page.locator("#chart rect").count() == 7
         assert page.locator('#chart rect[data-date="2018-01-01"]').get_attribute("height") == "100.0"
@@ -251,7 +253,7 @@ def test_the_static_report_fetches_nothing_and_shows_the_consoles_states(loaded,
         page.on("request", lambda request: requests.append(request.url))
         page.goto(out.as_uri())
         assert page.locator(".grid .cell").evaluate_all(CELLS) == live
-        assert " ".join(page.locator(".legend").text_content().split()) == "✓ 2 materialized ✕ 1 failed ~ 1 stale · 3 missing"
+        assert " ".join(page.locator(".legend").text_content().split()) == "✓ 2 materialized ✕ 1 failed ~ 1 stale · 3 missing ↻ 0 running"
     assert requests == [out.as_uri()]
     assert errors == []
 

@@ -57,7 +57,7 @@ def test_report_shows_each_models_partitions_as_status_does(project, tmp_path):
         assert dict(cells) == {day: entry["state"] for day, entry in expected["partition"].items()}
         assert len(cells) == 7
         assert page.locator(".legend").text_content().split() == ["✓", "2", "materialized", "✕", "1", "failed", "~", "1", "stale",
-                                                                 "·", "3", "missing", "↻", "0", "running"]
+                                                                 "·", "1", "missing", "↻", "0", "running", "_", "2", "awaiting"]
 
         # The details panel says nothing until a partition is hovered.
         details = page.locator("#details")

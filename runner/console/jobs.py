@@ -92,7 +92,7 @@ class Job:
 
     def pending(self) -> dict[str, str]:
         """The planned partitions it has not finished: those of the dbt invocation under way are
-        `running` (from the moment the process starts), the later ones `awaiting`."""
+        `running` (from the moment the process starts), the later ones `queued`."""
         if not self.running or not self.plan:
             return {}
         finished = {m.group(1) for line in self.lines if (m := PARTITION_LINE.match(line))}
@@ -100,7 +100,7 @@ class Job:
         if not left:
             return {}
         now = min(item["invocation"] for item in left)
-        return {item["partition_date"]: "running" if item["invocation"] == now else "awaiting" for item in left}
+        return {item["partition_date"]: "running" if item["invocation"] == now else "queued" for item in left}
 
     @property
     def done(self) -> int:

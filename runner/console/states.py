@@ -1,7 +1,8 @@
 """How each partition state looks: a glyph and a colour, so a state never relies on colour alone.
 
 Keyed by state name. It lists states that runner/status.py may not produce yet (running, awaiting,
-skipped, materialized with warnings): they render as soon as they appear.
+skipped, materialized with warnings): they render as soon as they appear. Two are the console's
+own: `queued` (a backfill launched here will load it) and `skipped` (a model that did not run).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from runner import tracking
 from runner.status import STATES, PartitionStatus
 
 WARNINGS = "warnings"  # a materialized partition whose status carries warnings
+QUEUED = "queued"  # in a backfill launched from the console, after the invocation under way
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,8 @@ LOOKS = {
     "stale": Look("~", "#d4a72c", "stale"),
     "missing": Look("·", "#d0d7de", "missing"),
     "running": Look("↻", "#0969da", "running"),
-    "awaiting": Look("…", "#8250df", "awaiting"),
+    "awaiting": Look("_", "#8250df", "awaiting"),  # its file has not arrived (the terminal's glyph too)
+    QUEUED: Look("…", "#54aeff", "queued"),
     "skipped": Look("–", "#8c959f", "skipped"),
 }
 UNKNOWN = Look("?", "#6e7781", "unknown")

@@ -149,7 +149,7 @@ def _agrees(model_state: str, overall: str) -> bool:
 
 def build(project: Project, dates: list[date], shown_states: set[str] | None = None,
           heatmaps: list[Heatmap] | None = None, pending: dict[str, str] | None = None) -> Overview:
-    """`pending`: the partitions a backfill launched here has yet to finish, running or awaiting."""
+    """`pending`: the partitions a backfill launched here has yet to finish, running or queued."""
     heatmaps = heatmaps or collect(project, dates)
     skipped = skipped_models(Ledger(project.ledger_path).runs(dates[0], dates[-1]))
     overall = heatmaps[0]

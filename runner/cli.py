@@ -379,7 +379,7 @@ def docs(ctx, serve, port):
 @click.pass_context
 @expected_errors
 def report(ctx, start, end, source_dir, out):
-    """Write the partition status page: a self-contained HTML calendar per model, each run's details, the failures."""
+    """Write the partition status page: the console's overview as one self-contained HTML file, fetching nothing."""
     from runner import report as status_page
 
     project = open_project(ctx, source_dir)
@@ -388,6 +388,27 @@ def report(ctx, start, end, source_dir, out):
     summary = ", ".join(f"{counts.get(state, 0)} {state}" for state in STATES
                         if counts.get(state) or state not in (RUNNING, AWAITING))  # as status counts them
     click.echo(f"wrote {path}: {len(heatmaps[0].statuses)} partitions x {len(heatmaps) - 1} models; {summary}")
+
+
+@cli.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=8580, show_default=True, help="The port (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="The address to listen on; anything but loopback lets other machines start backfills.")
+@source_dir_option
+@click.pass_context
+@expected_errors
+def ui(ctx, port, host, source_dir):
+    """Serve the partition console: every partition live, its runs and logs, and backfills to launch."""
+    from runner.console import server
+
+    project = open_project(ctx, source_dir)
+    sock = server.bind(host, port)
+    if not server.is_loopback(host):
+        click.echo(f"Warning: --host {host}: the console is reachable from other machines, and anyone who reaches it "
+                   "can read the ledger and the logs and start backfills", err=True)
+    click.echo(f"serving {server.url(sock)} (Ctrl-C to stop)")
+    server.serve(project, sock)
+    click.echo("stopped")
 
 
 def main():

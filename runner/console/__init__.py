@@ -1,0 +1,1 @@
+"""runner ui: the partition console, a local web application over the ledger and the warehouse."""

@@ -130,7 +130,8 @@ def test_status_that_has_to_compile_prints_no_spark_log_lines(spark_project):
     done = subprocess.run([sys.executable, "-m", "runner", "status", "--start", "2018-01-01", "--end", "2018-01-05"],
                           cwd=spark_project.root, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
-    assert done.stderr == ""
+    # At most status's own note on what it could not check, one line; not a line of Spark's.
+    assert len(done.stderr.splitlines()) <= 1 and all(line.startswith("note: ") for line in done.stderr.splitlines()), done.stderr
     assert done.stdout.splitlines()[-1] == "5 materialized, 0 failed, 0 stale, 0 missing"
     if spark_project.cluster:
         assert fingerprints.is_file()  # it compiled, on the server

@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEPS := $(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 STAMP := $(VENV)/.installed-$(DEPS)
-# The spark extra (dbt-spark, pyspark) is installed only for the Spark suite, which runs when Java is
-# here (`.ci/run` makes sure it is).
+# The spark and cluster extras (dbt-spark with PyHive, pyspark) are installed only for the Spark
+# suite, which runs when Java is here (`.ci/run` makes sure it is).
 SPARK_STAMP := $(VENV)/.installed-spark-$(DEPS)
 JAVA := $(shell command -v java 2>/dev/null)
 
-.PHONY: run test lint dbt-test pytest spark-test browser bench bench-smoke clean
+.PHONY: run test lint dbt-test pytest spark-test cluster-start cluster-stop browser bench bench-smoke clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-* && touch $@
 
 $(SPARK_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,spark]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,spark,cluster]'
 	touch $@
 
 run: $(STAMP)
@@ -40,12 +40,21 @@ dbt-test: $(STAMP)
 pytest: $(STAMP) browser
 	$(BIN)/pytest -q -n 2 --durations=10 -m 'not spark'
 
-# The core end-to-end cases on the spark target: Spark in local mode, started by the tests, in one
-# process (one Spark session per process). Needs Java 17; the import check makes a missing extra an
-# error here, where the tests alone would skip.
+# The core end-to-end cases on both Spark targets: `spark`, Spark in local mode in the test process
+# (one Spark session per process), and `cluster`, one local cluster for the whole run
+# (scripts/cluster-start). Needs Java 17; the import check makes a missing extra an error here,
+# where the tests alone would skip.
 spark-test: $(SPARK_STAMP)
-	$(BIN)/python -c 'import pyspark, dbt.adapters.spark'
+	$(BIN)/python -c 'import pyspark, pyhive.hive, dbt.adapters.spark'
 	$(BIN)/pytest -q -m spark --durations=10
+
+# A local Spark standalone cluster with a Thrift server for the cluster target (README, Scaling out):
+# everything on 127.0.0.1, under data/cluster (CLUSTER_DIR); ports from CLUSTER_*_PORT.
+cluster-start: $(SPARK_STAMP)
+	PYTHON=$(BIN)/python scripts/cluster-start
+
+cluster-stop:
+	scripts/cluster-stop
 
 # The browser tests drive Debian's Chromium through Python's playwright (a dev dependency);
 # `playwright install` would download a browser, which is never done. Installed once, as root.

@@ -67,6 +67,8 @@ class RunResults:
 # around the project's own SQL functions' errors (runner/duckdb_plugin.py).
 WHERE_DBT_WAS = re.compile(r"^(Compilation|Runtime|Database) Error in \w+ \w+ \([^)]*\)$")
 UDF_WRAPPER = re.compile(r"(Invalid Input Error: )?Python exception occurred while executing the UDF: \w+: ")
+# A Spark Thrift server wraps each error in its own exception, with the cause's error class again.
+THRIFT_WRAPPER = re.compile(r"^org\.apache\.hive\.service\.cli\.HiveSQLException: Error running query: (\[[A-Z_.]+\] )?")
 JAVA_FRAME = re.compile(r"^(at [\w$.<>/]+\(.*\)|\.\.\. \d+ more)$")
 # A message may quote a file's line (DuckDB's CSV errors do): never more than this of it.
 MAX_MESSAGE = 400
@@ -78,12 +80,13 @@ def one_line(message: str | None) -> str | None:
         return message
     kept = []
     for line in message.splitlines():
-        line = UDF_WRAPPER.sub("", line.strip())
+        line = THRIFT_WRAPPER.sub("", UDF_WRAPPER.sub("", line.strip()))
         if not line or line.startswith(("LINE ", "^", "compiled code at", ">")) or set(line) <= {"^", " "} or WHERE_DBT_WAS.match(line):
             continue
         if line.startswith(("Possible fixes", "JVM stacktrace:", "Driver stacktrace:")):
             break
-        if JAVA_FRAME.match(line) or any(line in earlier for earlier in kept):  # Spark: the JVM stack, the cause again
+        # Spark: the JVM stack, and the cause again (a Thrift server repeats it as "Caused by: ...")
+        if JAVA_FRAME.match(line) or any(line.removeprefix("Caused by: ") in earlier for earlier in kept):
             continue
         kept.append(line)
     file_line = re.search(r"^\s*file = (.+)$", message, re.MULTILINE)

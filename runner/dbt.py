@@ -18,6 +18,10 @@ from runner.fingerprints import code_fingerprint
 from runner.partitions import as_date
 from runner.project import PARTITIONED_SELECTOR, Project, ProjectError
 
+# What the engine (a Spark JVM, a library) writes to stderr while dbt runs, appended, beside the
+# invocations' folders: Spark's log lines reach neither the terminal nor the runner's output.
+ENGINE_LOG = "engine.log"
+
 
 class WarehouseError(ProjectError):
     """A query of the warehouse failed: a table dbt built is not there (any more), or the file is unreadable."""
@@ -78,7 +82,8 @@ class Dbt:
             # The manifest lives in memory and only the docs site reads a manifest.json: skip writing
             # it (a 0.7 MB file; the partial parse file is written either way).
             args.append("--no-write-json")
-        with environment(WAREHOUSE_PATH=str(self.project.warehouse_path)):  # the profile reads it
+        with environment(WAREHOUSE_PATH=str(self.project.warehouse_path)), \
+                stderr_to(self.project.artifacts_dir / ENGINE_LOG):  # the profile reads WAREHOUSE_PATH
             result = dbtRunner(manifest=manifest).invoke(args)
         invocation = Invocation(target_path, None)
         if result.exception is not None:
@@ -189,7 +194,7 @@ class Dbt:
 
         adapter = FACTORY.lookup_adapter(self._manifest.metadata.adapter_type)
         try:
-            with adapter.connection_named("runner-query"):
+            with adapter.connection_named("runner-query"), stderr_to(self.project.artifacts_dir / ENGINE_LOG):
                 _, table = adapter.execute(sql, fetch=True)
         except DbtRuntimeError as error:
             raise WarehouseError(one_line(str(error)) or type(error).__name__) from None
@@ -209,6 +214,25 @@ def environment(**values: str):
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+@contextmanager
+def stderr_to(path: Path):
+    """Send what is written to file descriptor 2 while dbt runs to a file: dbt itself prints nothing
+    (--log-level none), but a Spark session started by dbt-spark is a JVM that inherits the runner's
+    stderr and writes its WARN lines there for as long as it lives. Python's sys.stderr is flushed
+    first, so nothing of the runner's own goes astray."""
+    sys.stderr.flush()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    saved = os.dup(2)
+    with open(path, "ab") as log:
+        os.dup2(log.fileno(), 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 @contextmanager

@@ -104,3 +104,20 @@ def project(template_project, tmp_path, monkeypatch) -> Project:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(root)
     return Project(root)
+
+
+@pytest.fixture(scope="session")
+def spark_cluster(tmp_path_factory):
+    """One local Spark standalone cluster with a Thrift server for the whole test run (starting one
+    takes about a minute), through the repository's own scripts; stopped at the end, even on failure."""
+    pytest.importorskip("pyhive", reason="the cluster extra is not installed: pip install -e '.[cluster]'")
+    if shutil.which("java") is None:
+        pytest.skip("the cluster target needs Java 17")
+    from spark_cluster import Cluster
+
+    cluster = Cluster(tmp_path_factory.mktemp("cluster"))
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()

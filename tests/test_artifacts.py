@@ -52,6 +52,23 @@ def test_a_spark_error_keeps_its_cause_and_drops_the_jvm_stack():
     )
 
 
+def test_a_thrift_server_error_drops_its_wrapper_and_the_repeated_cause():
+    """A Spark Thrift server wraps the error in its own exception and repeats the cause after it."""
+    read_error = "org.apache.spark.SparkException: [FAILED_READ_FILE.NO_HINT] Encountered error while reading file file:///d/2018-01-02.csv."
+    message = (
+        "Database Error\n"
+        f"  org.apache.hive.service.cli.HiveSQLException: Error running query: [FAILED_READ_FILE.NO_HINT] {read_error}\n"
+        "  at org.apache.spark.sql.hive.thriftserver.HiveThriftServerErrors$.runningQueryError(HiveThriftServerErrors.scala:43)\n"
+        f"  Caused by: {read_error}\n"
+        "  at org.apache.spark.sql.errors.QueryExecutionErrors$.cannotReadFilesError(QueryExecutionErrors.scala:920)\n"
+        "  Caused by: org.apache.spark.SparkException: [MALFORMED_RECORD_IN_PARSING.WITHOUT_SUGGESTION] Malformed records are detected\n"
+    )
+    assert one_line(message) == (
+        f"Database Error | {read_error} | Caused by: org.apache.spark.SparkException: "
+        "[MALFORMED_RECORD_IN_PARSING.WITHOUT_SUGGESTION] Malformed records are detected"
+    )
+
+
 def test_not_a_run_results_file_is_an_artifact_error(tmp_path):
     (tmp_path / "x.json").write_text("{}")
     with pytest.raises(ArtifactError, match="not a dbt run_results.json"):

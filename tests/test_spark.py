@@ -1,13 +1,18 @@
-"""The same project on Apache Spark (local mode, in this process, through dbt-spark's session method).
+"""The same project on Apache Spark, on both Spark targets: `spark` (local mode, in this process,
+through dbt-spark's session method) and `cluster` (a local standalone cluster behind a Thrift server,
+started once per test run by scripts/cluster-start, through dbt-spark's thrift method).
 
 One Spark session per process fixes its warehouse and metastore when it starts, so these tests share
-one project and run in order: a backfill first, then each case on its own days. Select them with
-`pytest -m spark`; they need Java 17 and the spark extra (`pip install -e '.[spark]'`).
+one project per target and run in order: a backfill first, then each case on its own days. Select
+them with `pytest -m spark`; they need Java 17 and the spark and cluster extras
+(`pip install -e '.[spark,cluster]'`).
 """
 
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 
 import pytest
 from conftest import FIRST_DAY, Project
@@ -37,36 +42,53 @@ def spark_sql(sql: str) -> list[tuple]:
 
 
 class SparkProject(Project):
+    """A project on one of the Spark targets, read back through that target's own engine."""
+
+    def __init__(self, root, target: str, cluster=None):
+        super().__init__(root)
+        self.target, self.cluster = target, cluster
+        self.ledger = root / "data" / f"warehouse.{target}.ledger.duckdb"
+
+    def sql(self, sql: str) -> list[tuple]:
+        return self.cluster.sql(sql) if self.cluster else spark_sql(sql)
+
     def rows(self, day: str) -> list[tuple]:
-        return spark_sql(f"select {COLUMNS} from daily_loads.raw_partition_data where partition_date = date '{day}'")
+        return self.sql(f"select {COLUMNS} from daily_loads.raw_partition_data where partition_date = date '{day}'")
 
     def counts(self) -> list[tuple]:
-        return spark_sql("select cast(partition_date as string), count(*) from daily_loads.raw_partition_data group by 1")
+        return self.sql("select cast(partition_date as string), count(*) from daily_loads.raw_partition_data group by 1")
 
     def quote_count(self, day: str) -> list[tuple]:
-        return spark_sql(f"select quote_count from daily_loads.daily_summary where partition_date = date '{day}'")
+        return self.sql(f"select quote_count from daily_loads.daily_summary where partition_date = date '{day}'")
 
 
-@pytest.fixture(scope="module")
-def spark_project(template_project, tmp_path_factory):
-    """One project on the spark target for the whole module, its Spark files in a temporary folder."""
+@pytest.fixture(scope="module", params=["spark", "cluster"])
+def spark_project(request, template_project, tmp_path_factory):
+    """One project per Spark target for the whole module. `spark`: its Spark files in a temporary
+    folder; `cluster`: the test run's shared local cluster, on its Thrift port."""
     # Here, not at import: a run that deselects the suite (-m 'not spark') reports no skip for it.
     pytest.importorskip("pyspark", reason="the spark extra is not installed: pip install -e '.[spark]'")
-    root = tmp_path_factory.mktemp("spark") / "project"
+    target = request.param
+    cluster = request.getfixturevalue("spark_cluster") if target == "cluster" else None
+    if cluster:
+        cluster.ensure_up()  # a test of the cluster module may have stopped it
+    root = tmp_path_factory.mktemp(target) / "project"
     shutil.copytree(template_project, root)
     with pytest.MonkeyPatch.context() as patch:
-        for name in ("WAREHOUSE_PATH", "LEDGER_PATH"):
+        for name in ("WAREHOUSE_PATH", "LEDGER_PATH", "SPARK_SCHEMA"):
             patch.delenv(name, raising=False)
         patch.setenv("SPARK_DIR", str(root / "data" / "spark"))
-        patch.setenv("DBT_TARGET", "spark")
+        if cluster:
+            patch.setenv("SPARK_THRIFT_PORT", str(cluster.thrift_port))
+        patch.setenv("DBT_TARGET", target)
         patch.chdir(root)
-        project = SparkProject(root)
+        project = SparkProject(root, target, cluster)
         # Ten days: 01..05 for the backfill and the DuckDB comparison, the rest for the cases below.
         # Spark in local mode takes seconds a query, so the cases share as few dbt builds as they can.
         from runner.sample_data import write_days
 
         write_days(project.source_dir, FIRST_DAY, days=10, rows=20)
-        result = project.runner("--target", "spark", "backfill", "--start", "2018-01-01", "--end", "2018-01-05")
+        result = project.runner("--target", target, "backfill", "--start", "2018-01-01", "--end", "2018-01-05")
         assert result.exit_code == 0, result.output
         yield project
 
@@ -77,13 +99,46 @@ def test_backfill_loads_the_range(spark_project):
     assert {entry["state"] for entry in statuses.values()} == {"materialized"}
     assert [entry["rows"] for entry in statuses.values()] == [20] * 5
     assert not (spark_project.root / "metastore_db").exists() and not (spark_project.root / "spark-warehouse").exists()
-    assert (spark_project.root / "data" / "spark" / "metastore_db").is_dir()
+    # The ledger is a local file whatever the target; the tables and the metastore are the engine's.
+    assert spark_project.ledger.is_file()
+    if spark_project.cluster:
+        assert not (spark_project.root / "data" / "spark").exists()
+        assert (spark_project.cluster.folder / "metastore_db").is_dir()
+        tables = spark_project.cluster.folder / "warehouse" / "daily_loads.db"
+        assert sorted(path.name for path in (tables / "raw_partition_data").glob("partition_date=*")) == [
+            f"partition_date=2018-01-0{day}" for day in range(1, 6)
+        ]
+    else:
+        assert (spark_project.root / "data" / "spark" / "metastore_db").is_dir()
 
 
 def test_status_after_the_backfill_starts_neither_dbt_nor_spark(spark_project):
     statuses, imported = spark_project.status_in_a_new_process("--start", "2018-01-01", "--end", "2018-01-06")
     assert [entry["state"] for entry in statuses.values()] == ["materialized"] * 5 + ["missing"]
     assert imported == []
+
+
+def test_status_that_has_to_compile_prints_no_spark_log_lines(spark_project):
+    """With the code fingerprints forgotten, status compiles the models through the target: on
+    `spark` in a Spark session of its own, whose JVM writes its log lines to target/runner/engine.log,
+    not to the terminal. (Here that second session cannot open the metastore this test process holds,
+    so it cannot check the code; the states still come from the ledger and the files.)"""
+    fingerprints = spark_project.root / "target" / "runner" / f"code_fingerprints.{spark_project.target}.json"
+    engine_log = spark_project.root / "target" / "runner" / "engine.log"
+    fingerprints.unlink()
+    logged = engine_log.stat().st_size if engine_log.exists() else 0
+    done = subprocess.run([sys.executable, "-m", "runner", "status", "--start", "2018-01-01", "--end", "2018-01-05"],
+                          cwd=spark_project.root, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    # At most status's own note on what it could not check, one line; not a line of Spark's.
+    assert len(done.stderr.splitlines()) <= 1 and all(line.startswith("note: ") for line in done.stderr.splitlines()), done.stderr
+    assert done.stdout.splitlines()[-1] == "5 materialized, 0 failed, 0 stale, 0 missing"
+    if spark_project.cluster:
+        assert fingerprints.is_file()  # it compiled, on the server
+    else:
+        with open(engine_log) as log:
+            log.seek(logged)
+            assert " WARN " in log.read()  # the new process's Spark did start, and wrote here
 
 
 def test_same_files_give_the_same_rows_as_duckdb(spark_project, project):
@@ -93,10 +148,10 @@ def test_same_files_give_the_same_rows_as_duckdb(spark_project, project):
     assert result.exit_code == 0, result.output
     where = "where partition_date between date '2018-01-01' and date '2018-01-05'"
     duck_rows = sorted(project.query(f"select {COLUMNS} from raw_partition_data {where}"))
-    assert spark_sql(f"select {COLUMNS} from daily_loads.raw_partition_data {where}") == duck_rows
+    assert spark_project.sql(f"select {COLUMNS} from daily_loads.raw_partition_data {where}") == duck_rows
     assert len(duck_rows) == 100
     duck_summary = sorted(project.query(f"select {SUMMARY_COLUMNS} from daily_summary {where}"))
-    spark_summary = spark_sql(f"select {SUMMARY_COLUMNS} from daily_loads.daily_summary {where}")
+    spark_summary = spark_project.sql(f"select {SUMMARY_COLUMNS} from daily_loads.daily_summary {where}")
     # The weighted close is a double on DuckDB and a decimal on Spark: compared rounded, as floats.
     assert [as_float(row, 7) for row in spark_summary] == [as_float(row, 7) for row in duck_summary]
     assert len(duck_summary) == 5
@@ -148,7 +203,7 @@ def test_hand_made_dbt_run_is_recorded(spark_project):
     from dbt.cli.main import dbtRunner
 
     result = dbtRunner().invoke(
-        ["run", "--project-dir", str(spark_project.root), "--profiles-dir", str(spark_project.root), "--target", "spark",
+        ["run", "--project-dir", str(spark_project.root), "--profiles-dir", str(spark_project.root), "--target", spark_project.target,
          "--vars", "{partition_date: 2018-01-09, source_dir: " + str(spark_project.source_dir) + "}", "--log-level", "none"]
     )
     assert result.success, result.exception

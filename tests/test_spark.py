@@ -10,6 +10,7 @@ them with `pytest -m spark`; they need Java 17 and the spark and cluster extras
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -210,3 +211,78 @@ def test_hand_made_dbt_run_is_recorded(spark_project):
     assert len(spark_project.rows("2018-01-09")) == 20
     entry = spark_project.status("--start", "2018-01-09", "--end", "2018-01-09")["2018-01-09"]
     assert entry["state"] == "materialized" and entry["rows"] == 20
+
+
+# Files read right and status told true, the engine-independent parts, on both Spark targets.
+REAL_SHAPED = (
+    '"SPREAD","date","Amount","share_price","spend","shift"\n'
+    "9.5,2018/9/28,1000.25,10.5,10,11\n"
+    "1.0000000001,2018-10-1,0,1.5,1.25,2\n"
+    "3,2018-1-6,12345678901234.5678,3.5,3.25,4"
+)
+
+
+def test_a_real_shaped_file_loads_as_on_duckdb_with_its_warnings(spark_project, project):
+    spark_project.file("2018-01-06").write_text(REAL_SHAPED)
+    project.file("2018-01-06").write_text(REAL_SHAPED)
+    assert spark_project.runner("run", "2018-01-06").exit_code == 0
+    assert project.runner("run", "2018-01-06").exit_code == 0
+    where = "where partition_date = date '2018-01-06'"
+    assert spark_project.sql(f"select {COLUMNS} from daily_loads.raw_partition_data {where}") == sorted(
+        project.query(f"select {COLUMNS} from raw_partition_data {where}"))
+    on_spark = spark_project.status("--start", "2018-01-06", "--end", "2018-01-06")["2018-01-06"]
+    on_duckdb = project.status("--start", "2018-01-06", "--end", "2018-01-06")["2018-01-06"]
+    assert on_spark["state"] == on_duckdb["state"] == "materialized"
+    checks = [(warning["check"], warning["rows"]) for warning in on_spark["warnings"]]
+    assert checks == [(warning["check"], warning["rows"]) for warning in on_duckdb["warnings"]]
+    assert checks == [("stg_quotes_dated_near_the_file", 2), ("stg_quotes_volume_is_not_zero", 1)]
+
+
+SPARK_REFUSED = {
+    "0-byte file": ("", "empty file: no header"),
+    "no header": (GOOD_ROW, "no header in"),
+    "missing column": ("date,share_price,amount,spend,shift\n2018-01-07,1,1,1,1\n", "(missing spread)"),
+    "UTF-16": ((HEADER + GOOD_ROW).encode("utf-16"), "not UTF-8 (UTF-16?)"),
+    "11 decimals": (HEADER + "2018-01-07,10.00000000001,500,9.5,10.5,9\n", "more than 10 decimals"),
+}
+
+
+@pytest.mark.parametrize("case", SPARK_REFUSED)
+def test_a_refused_file_fails_as_on_duckdb_and_keeps_its_rows(spark_project, case):
+    path = spark_project.file("2018-01-07")
+    good = path.read_bytes()
+    if not spark_project.rows("2018-01-07"):
+        assert spark_project.runner("run", "2018-01-07").exit_code == 0
+    loaded = spark_project.rows("2018-01-07")
+    content, cause = SPARK_REFUSED[case]
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    try:
+        result = spark_project.runner("run", "2018-01-07", "--retries", "0")
+        assert result.exit_code == 1, result.output
+        line = result.output.splitlines()[0]
+        assert line.startswith("2018-01-07  failed  ") and cause in line and str(path) in line, line
+        assert spark_project.rows("2018-01-07") == loaded and len(loaded) == 20
+    finally:
+        path.write_bytes(good)
+
+
+def test_the_backfill_checks_the_warehouse_through_the_session(spark_project):
+    assert spark_project.runner("run", "2018-01-08").exit_code == 0
+    statement = "alter table daily_loads.raw_partition_data drop if exists partition (partition_date = '2018-01-08')"
+    if spark_project.cluster:
+        from pyhive import hive
+
+        connection = hive.connect(host="127.0.0.1", port=spark_project.cluster.thrift_port)
+        try:
+            connection.cursor().execute(statement)
+        finally:
+            connection.close()
+    else:
+        spark_sql(statement)
+
+    plan = json.loads(spark_project.runner("backfill", "--start", "2018-01-08", "--end", "2018-01-08", "--dry-run",
+                                           "--json").stdout)
+    assert [(item["state"], item["reason"]) for item in plan] == [
+        ("stale", "warehouse has 0 rows of raw_partition_data, 20 were loaded")]
+    assert spark_project.runner("backfill", "--start", "2018-01-08", "--end", "2018-01-08").exit_code == 0
+    assert len(spark_project.rows("2018-01-08")) == 20

@@ -40,8 +40,8 @@
 
     select
         coalesce(expected.partition_date, actual.partition_date) as partition_date,
-        concat(cast(coalesce(expected.row_count, 0) as varchar), ' rows in {{ compare_model.identifier }}, ',
-               cast(coalesce(actual.row_count, 0) as varchar), ' here') as detail
+        concat(cast(coalesce(expected.row_count, 0) as {{ dbt.type_string() }}), ' rows in {{ compare_model.identifier }}, ',
+               cast(coalesce(actual.row_count, 0) as {{ dbt.type_string() }}), ' here') as detail
     from expected
     full outer join actual on expected.partition_date = actual.partition_date
     where coalesce(expected.row_count, 0) <> coalesce(actual.row_count, 0)
@@ -50,7 +50,7 @@
 
 {# Partitions of this run with more than one row in `model`. #}
 {% macro duplicated_partitions_sql(model) -%}
-    select partition_date, concat(cast(count(*) as varchar), ' rows') as detail
+    select partition_date, concat(cast(count(*) as {{ dbt.type_string() }}), ' rows') as detail
     from {{ model }}
     where {{ partition_predicate() }}
     group by partition_date

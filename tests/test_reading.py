@@ -224,3 +224,14 @@ def test_dates_without_leading_zeros_parse_in_both_formats(project):
     project.file("2018-01-02").write_text(csv_text(HEADER.split(","), rows))
     assert project.runner("run", "2018-01-02").exit_code == 0
     assert project.query("select quote_date::varchar from raw_partition_data order by 1") == [("2018-01-02",), ("2018-09-05",)]
+
+
+def test_a_summary_that_miscounts_fails_inside_the_transaction(project, loaded):
+    break_model(project, "daily_summary", "count(*) as quote_count", "count(*) + 1 as quote_count")
+
+    result = project.runner("run", "2018-01-02")
+
+    assert result.exit_code == 1
+    assert ("quote_count differs from raw_partition_data in partition 2018-01-02 (20 rows in raw_partition_data,"
+            " 21 here)") in result.stdout
+    assert (project.rows("2018-01-02"), summary(project, "2018-01-02")) == loaded

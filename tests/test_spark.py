@@ -225,12 +225,14 @@ REAL_SHAPED = (
 def test_a_real_shaped_file_loads_as_on_duckdb_with_its_warnings(spark_project, project):
     spark_project.file("2018-01-06").write_text(REAL_SHAPED)
     project.file("2018-01-06").write_text(REAL_SHAPED)
-    assert spark_project.runner("run", "2018-01-06").exit_code == 0
+    on = ("--target", spark_project.target)  # the DuckDB project's fixture unset DBT_TARGET
+    assert spark_project.runner(*on, "run", "2018-01-06").exit_code == 0
     assert project.runner("run", "2018-01-06").exit_code == 0
     where = "where partition_date = date '2018-01-06'"
     assert spark_project.sql(f"select {COLUMNS} from daily_loads.raw_partition_data {where}") == sorted(
         project.query(f"select {COLUMNS} from raw_partition_data {where}"))
-    on_spark = spark_project.status("--start", "2018-01-06", "--end", "2018-01-06")["2018-01-06"]
+    entries = json.loads(spark_project.runner(*on, "status", "--json", "--start", "2018-01-06", "--end", "2018-01-06").stdout)
+    on_spark = entries[0]
     on_duckdb = project.status("--start", "2018-01-06", "--end", "2018-01-06")["2018-01-06"]
     assert on_spark["state"] == on_duckdb["state"] == "materialized"
     checks = [(warning["check"], warning["rows"]) for warning in on_spark["warnings"]]

@@ -297,3 +297,20 @@ def test_a_backfill_launched_from_the_page_runs_live_and_a_second_is_refused(pro
         assert job["returncode"] == 0 and job["done"] == job["total"] == 5
     finally:
         console.stop()
+
+
+def test_another_host_than_loopback_is_served_with_a_warning(project):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "runner", "--project-dir", str(project.root), "ui", "--host", "0.0.0.0", "--port", "0"],
+        cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=ctrl_c_reaches_the_child,
+    )
+    try:
+        warning = process.stderr.readline()
+        serving = process.stdout.readline()
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=90)
+    assert warning == ("Warning: --host 0.0.0.0: the console is reachable from other machines, and anyone who reaches it "
+                       "can read the ledger and the logs and start backfills\n")
+    assert re.fullmatch(r"serving http://0\.0\.0\.0:\d+/ \(Ctrl-C to stop\)\n", serving), serving

@@ -5,18 +5,17 @@ from __future__ import annotations
 import functools
 import json
 import math
-import signal
 import sys
-import time
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import click
 
+from runner import backfills
 from runner.artifacts import ArtifactError
+from runner.backfills import DEFAULT_CHUNK_MB, DEFAULT_CHUNK_SIZE, DEFAULT_RETRIES, LoadSettings
 from runner.dbt import Dbt, end_of_command
 from runner.ledger import Ledger, LedgerError
-from runner.loading import Interrupted, Loader, invocations
+from runner.loading import Loader, invocations
 from runner.partitions import date_range, parse_partition_date
 from runner.project import PARTITIONED_MODELS, PRIMARY_MODEL, ProjectError, UsageProblem, checked_target, load_project
 from runner.render import (
@@ -33,7 +32,6 @@ from runner.render import (
 )
 from runner.status import AWAITING, RUNNING, STATES
 from runner.tracking import DEFAULT_SELECTION, current_statuses, gather, parse_selection, plan
-from runner.warehouse import set_aside_if_unreadable
 
 LATEST = "latest"
 
@@ -56,11 +54,6 @@ class PartitionDate(click.ParamType):
 
 
 DATE = PartitionDate()
-# Partitions per dbt invocation in a backfill (see the README's performance section).
-DEFAULT_CHUNK_SIZE = 365  # one invocation costs seconds whatever its size (bench/): a year in one
-# ... unless the days are large: a chunk's memory grows with its rows. 48 MB of CSV is 9 days of
-# 100,000 rows, or all 365 of 2,000 (42 MB), and keeps the runner's peak under 400 MB (bench/).
-DEFAULT_CHUNK_MB = 48
 
 
 def megabytes_option(ctx, param, value) -> int:
@@ -164,60 +157,26 @@ def prepare(project) -> Dbt:
     return dbt
 
 
-@contextmanager
-def sigterm_as_interrupt():
-    """SIGTERM stops a load the way Ctrl-C does: the partition in flight rolls back and is recorded."""
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def load_dates(dbt: Dbt, dates: list[date], chunk_size: int = 1, chunk_bytes: int | None = None, retries: int = 0,
-               fail_fast: bool = False, quiet: bool = False, as_json: bool = False, awaiting: list[date] | None = None) -> int:
-    """Seed, then build the partitions in order, past failures (unless fail_fast); report progress,
-    then a summary. Exit code: 0 all loaded, 1 a partition failed, 130 interrupted."""
-    started = time.monotonic()
-    set_aside = set_aside_if_unreadable(dbt.project)
-    if set_aside:
-        click.echo(f"moved the unreadable warehouse aside: {set_aside}", err=as_json)
-    loader = Loader(dbt, Ledger(dbt.project.ledger_path), PRIMARY_MODEL, retries=retries)
-    seed_error = loader.seed()
-    if seed_error:
-        raise click.ClickException(f"dbt seed failed: {seed_error}")
+def load_and_report(dbt: Dbt, dates: list[date], settings: LoadSettings, quiet: bool = False, as_json: bool = False,
+                    awaiting: list[date] | None = None) -> int:
+    """Backfill the dates with progress, then print the summary. Returns the exit code."""
     progress = Progress(len(dates), enabled=not (quiet or as_json) and sys.stdout.isatty(), lines=not (quiet or as_json))
-    outcomes, interrupted = [], None
-    with sigterm_as_interrupt(), progress:
-        try:
-            for outcome in loader.load_range(dates, chunk_size, chunk_bytes):
-                outcomes.append(outcome)
-                progress.advance(outcome)
-                if fail_fast and not outcome.ok:
-                    break
-        except (Interrupted, KeyboardInterrupt) as stop:  # between partitions, or during one
-            interrupted = stop
-            if isinstance(stop, Interrupted) and stop.done:
-                outcomes.append(stop.done)
-    failed = [(day, o.message) for o in outcomes if not o.ok for day in o.dates]
-    loaded = sum(len(o.dates) for o in outcomes if o.ok)
-    not_run = len(dates) - loaded - len(failed)
-    elapsed = time.monotonic() - started
+    with progress:
+        result = backfills.backfill(dbt, dates, settings, on_outcome=progress.advance)
+    if result.set_aside:
+        click.echo(f"moved the unreadable warehouse aside: {result.set_aside}", err=as_json)
     if as_json:
-        click.echo(backfill_json(outcomes, dates, interrupted is not None, elapsed, awaiting))
+        click.echo(backfill_json(result.outcomes, dates, result.interrupted, result.seconds, awaiting))
     else:
-        for line in summary_lines(loaded, failed, not_run, interrupted is not None, elapsed):
+        for line in summary_lines(result.loaded, result.failed, result.not_run, result.interrupted, result.seconds):
             click.echo(line, err=line.startswith("  failed"))
         if awaiting:
             click.echo(awaiting_line(awaiting))
-    return 130 if interrupted else (1 if failed else 0)
+    return result.exit_code
 
 
 def retries_option(command):
-    return click.option("--retries", type=click.IntRange(min=0), default=2, show_default=True,
+    return click.option("--retries", type=click.IntRange(min=0), default=DEFAULT_RETRIES, show_default=True,
                         help="Tries again, with backoff, after a transient failure (a locked warehouse, an I/O error).")(command)
 
 
@@ -241,7 +200,7 @@ def run(ctx, partition, source_dir, retries, quiet, as_json):
     path = project.source_file(partition)
     if not path.exists():  # nothing to load, and nothing to record: the partition awaits its file
         raise click.ClickException(f"{partition}: no file at {path} (the partition awaits it)")
-    ctx.exit(load_dates(prepare(project), [partition], retries=retries, quiet=quiet, as_json=as_json))
+    ctx.exit(load_and_report(prepare(project), [partition], LoadSettings(retries=retries), quiet, as_json))
 
 
 @cli.command()
@@ -296,8 +255,8 @@ def backfill(ctx, start, end, last, source_dir, selection, dry_run, chunk_size, 
         return
     if not dbt.parsed:
         dbt = prepare(project)
-    ctx.exit(load_dates(dbt, [item.partition_date for item in planned], chunk_size, chunk_bytes, retries, fail_fast, quiet,
-                        as_json, awaiting))
+    settings = LoadSettings(chunk_size, chunk_bytes, retries, fail_fast)
+    ctx.exit(load_and_report(dbt, [item.partition_date for item in planned], settings, quiet, as_json, awaiting))
 
 
 @cli.command()

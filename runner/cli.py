@@ -29,9 +29,11 @@ from runner.render import (
     status_json,
     status_table,
     summary_lines,
+    watch_line,
 )
 from runner.status import AWAITING, RUNNING, STATES
 from runner.tracking import DEFAULT_SELECTION, current_statuses, gather, parse_selection, plan
+from runner.watching import Watcher, WatchSettings, one_watcher
 
 LATEST = "latest"
 
@@ -180,6 +182,14 @@ def retries_option(command):
                         help="Tries again, with backoff, after a transient failure (a locked warehouse, an I/O error).")(command)
 
 
+def chunk_options(command):
+    command = click.option("--chunk-mb", "chunk_bytes", type=click.FloatRange(min=0, min_open=True),
+                           default=DEFAULT_CHUNK_MB, show_default=True, callback=megabytes_option,
+                           help="Most megabytes of daily files per dbt invocation: bounds memory when days are large.")(command)
+    return click.option("--chunk-size", type=click.IntRange(min=1), default=DEFAULT_CHUNK_SIZE, show_default=True,
+                        help="Most partitions per dbt invocation; 1 builds each partition on its own.")(command)
+
+
 def output_options(command):
     command = click.option("--json", "as_json", is_flag=True, help="Print one JSON document at the end, nothing else.")(command)
     return click.option("--quiet", is_flag=True, help="Print only the summary.")(command)
@@ -211,11 +221,7 @@ def run(ctx, partition, source_dir, retries, quiet, as_json):
 @click.option("--last", type=click.IntRange(min=1), default=None,
               help="The last N partitions up to --end (default: the defined end); instead of --start.")
 @click.option("--dry-run", is_flag=True, help="Print the plan (each partition and why it would run); change nothing.")
-@click.option("--chunk-size", type=click.IntRange(min=1), default=DEFAULT_CHUNK_SIZE, show_default=True,
-              help="Most partitions per dbt invocation; 1 builds each partition on its own.")
-@click.option("--chunk-mb", "chunk_bytes", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_CHUNK_MB,
-              show_default=True, callback=megabytes_option,
-              help="Most megabytes of daily files per dbt invocation: bounds memory when days are large.")
+@chunk_options
 @retries_option
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed partition.")
 @output_options
@@ -257,6 +263,38 @@ def backfill(ctx, start, end, last, source_dir, selection, dry_run, chunk_size, 
         dbt = prepare(project)
     settings = LoadSettings(chunk_size, chunk_bytes, retries, fail_fast)
     ctx.exit(load_and_report(dbt, [item.partition_date for item in planned], settings, quiet, as_json, awaiting))
+
+
+@cli.command()
+@source_dir_option
+@click.option("--settle", type=click.FloatRange(min=0), default=2.0, show_default=True,
+              help="Seconds a file must stay unchanged before it loads; a file renamed into place loads at once.")
+@click.option("--poll", type=click.FloatRange(min=0.05), default=None,
+              help="Look at the folder every POLL seconds instead of waiting for file events (network folders).")
+@click.option("--once", is_flag=True, help="Catch up and exit, with backfill's exit codes (for cron).")
+@chunk_options
+@retries_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line for each load and event.")
+@click.pass_context
+@expected_errors
+def watch(ctx, source_dir, settle, poll, once, chunk_size, chunk_bytes, retries, as_json):
+    """Load each daily file as it lands in the source folder, after catching up (a sensor)."""
+    project = open_project(ctx, source_dir)
+    defined_bounds(project)  # a bad partition setting is a usage error before anything starts
+
+    def report(event):
+        if as_json:
+            click.echo(json.dumps(event), nl=True)
+        else:
+            line, to_stderr = watch_line(event)
+            click.echo(line, err=to_stderr)
+
+    with one_watcher(project):
+        # Kept parsed for as long as it watches; --once parses only when there is something to load.
+        dbt = prepare(project) if not once or project.target_type != "duckdb" else Dbt(project)
+        watcher = Watcher(dbt, LoadSettings(chunk_size, chunk_bytes, retries), WatchSettings(settle, poll), report)
+        code = watcher.once() if once else watcher.run()
+    ctx.exit(code)
 
 
 @cli.command()

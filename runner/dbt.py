@@ -108,6 +108,15 @@ class Dbt:
             gc.freeze()
         return invocation
 
+    def parse_if_changed(self) -> Invocation | None:
+        """Parse again when the project's code changed since it was parsed (a long-lived watcher
+        must not load with yesterday's models). None when the parsed project is current."""
+        if self._manifest is not None and code_cache.project_key(self.project) == self._parsed_key:
+            return None
+        self._manifest = None
+        gc.unfreeze()  # the old project's objects may go
+        return self.parse()
+
     def seed(self) -> Invocation:
         return self._invoke(["seed", "--vars", self._vars()], self._manifest)[0]
 

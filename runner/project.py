@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -55,7 +56,18 @@ class Project:
         return self.project_dir / "target" / "run_results.json"
 
     def source_file(self, day) -> Path:
+        """The daily file of a partition: <source_dir>/<YYYY-MM-DD>.csv."""
         return self.source_dir / f"{day.isoformat()}.csv"
+
+    def partition_of_file(self, path: Path) -> date | None:
+        """The partition whose daily file path is, or None when it is not one (the rule of source_file)."""
+        stem, dot, suffix = path.name.rpartition(".")
+        if path.parent != self.source_dir or not dot or suffix != "csv":
+            return None
+        try:
+            return parse_partition_date(stem)
+        except ValueError:
+            return None
 
     def defined_partitions(self) -> DefinedPartitions:
         """The partition range declared once, in dbt_project.yml vars."""

@@ -198,3 +198,24 @@ def backfill_json(outcomes: list[Outcome], dates: list[date], interrupted: bool,
     summary = {**counts, "awaiting": awaiting_json(awaiting or []), "interrupted": interrupted, "seconds": round(seconds, 3)}
     return json.dumps({"summary": summary,
                        "partitions": sorted(partitions, key=lambda p: p["partition_date"])}, indent=2)
+
+
+def watch_line(event: dict) -> tuple[str, bool]:
+    """`runner watch`'s line for one event, and whether it goes to stderr (all but the loads)."""
+    kind, day = event["event"], event.get("partition_date")
+    if kind == "load":
+        if event["outcome"] == "loaded":
+            rows = event["rows"] if event["rows"] is not None else "?"
+            return f"{day}  loaded  {rows} rows  ({event['seconds']:.2f}s)", False
+        return f"{day}  failed  {event['message']}  ({event['seconds']:.2f}s)", False
+    if kind == "watching":
+        how = f"looking every {event['poll']:g}s" if event["poll"] else "on file events"
+        return (f"watching {event['path']} ({how}; a file loads once unchanged for {event['settle']:g}s, or at once "
+                "when renamed into place); Ctrl-C to stop"), True
+    if kind == "skipped":
+        return f"{day}  not loaded: {event['state']} ({event['message']})", True
+    if kind == "deleted":
+        return f"{day}  file deleted: {event['path']} ({event['message']})", True
+    if kind == "ignored":
+        return f"ignored {event['path']}: {event['message']}", True
+    return f"{kind}: {event['message']}" if event.get("message") else kind, True

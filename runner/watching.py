@@ -1,0 +1,194 @@
+"""`runner watch`: a sensor. It catches up, then loads each daily file of the source folder once the
+file is complete (runner/arrivals.py), through the backfill's own loading path, keeping dbt parsed."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from runner import backfills, code_cache
+from runner.arrivals import Arrivals
+from runner.backfills import BackfillResult, LoadSettings
+from runner.dbt import Dbt, release_warehouse
+from runner.loading import Outcome
+from runner.partitions import date_range
+from runner.project import Project, UsageProblem
+from runner.tracking import DEFAULT_SELECTION, current_statuses
+
+Event = dict  # one thing the watcher did or saw, as printed (one JSON object per line with --json)
+
+
+@dataclass(frozen=True)
+class WatchSettings:
+    settle: float = 2.0  # seconds a file must stay unchanged before it is loaded (unless renamed into place)
+    poll: float | None = None  # seconds between looks at the folder; None: file events
+
+
+def lock_path(project: Project) -> Path:
+    return project.ledger_path.with_name(project.ledger_path.name + ".watch.lock")
+
+
+@contextmanager
+def one_watcher(project: Project) -> Iterator[None]:
+    """Hold the warehouse's watch lock (released by the kernel when the process ends, however it ends)."""
+    path = lock_path(project)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise UsageProblem(f"another runner watch (PID {holder}) is watching this warehouse "
+                               f"({project.warehouse_path}); its lock: {path}") from None
+        handle.truncate(0)
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield
+
+
+def load_events(outcome: Outcome) -> list[Event]:
+    return [{"event": "load", "partition_date": day.isoformat(), "outcome": "loaded" if outcome.ok else "failed",
+             "rows": outcome.rows.get(day), "seconds": round(outcome.seconds, 3), "invocation_id": outcome.invocation_id,
+             "attempts": outcome.attempts, "message": outcome.message} for day in outcome.dates]
+
+
+class Watcher:
+    """Loads what needs it, now and whenever a daily file arrives, changes or is fixed."""
+
+    def __init__(self, dbt: Dbt, load: LoadSettings, watch: WatchSettings, report: Callable[[Event], None]):
+        self.dbt, self.project, self.settings, self.watch_settings = dbt, dbt.project, load, watch
+        self.report = report
+        self.arrivals = Arrivals(watch.settle)
+        self.ignored: set[Path] = set()
+        self.held_back: set[date] = set()  # complete files waiting for the project to parse again
+        self.broken_key: str | None = None  # the project as it was when it last failed to parse
+
+    def catch_up(self) -> BackfillResult | None:
+        """Load every defined partition that is missing, failed or stale, as `runner backfill` does."""
+        return self.load(date_range(*self.project.defined_partitions().bounds()), quiet=True)
+
+    def load(self, dates: list[date], quiet: bool = False) -> BackfillResult | None:
+        """Load those of the dates that need it (missing, failed or stale); say why the others are skipped."""
+        # A parsed project must be the current one before it judges the code; an unparsed one is
+        # not needed to plan (the code's fingerprints are remembered), only to load.
+        if self.dbt.parsed and not self.parsed():
+            self.held_back.update(dates)
+            return None
+        statuses = current_statuses(self.project, self.dbt, dates)
+        todo = [status.partition_date for status in statuses if status.state in DEFAULT_SELECTION]
+        if todo and not self.parsed():
+            self.held_back.update(todo)
+            return None
+        if not quiet:
+            for status in statuses:
+                if status.state not in DEFAULT_SELECTION:
+                    self.report({"event": "skipped", "partition_date": status.partition_date.isoformat(),
+                                 "state": status.state, "message": status.message or status.state})
+        if not todo:
+            return None
+        try:
+            return backfills.backfill(self.dbt, todo, self.settings, on_outcome=self.report_outcome)
+        finally:  # between loads the warehouse is free: status, a hand dbt run, a backfill
+            release_warehouse()
+
+    def report_outcome(self, outcome: Outcome) -> None:
+        for event in load_events(outcome):
+            self.report(event)
+
+    def parsed(self) -> bool:
+        """dbt's parsed project matches the code (parsed again when the code changed); False while
+        the code does not parse, reported once per broken version."""
+        key = code_cache.project_key(self.project)
+        if key == self.broken_key:
+            return False
+        parsed = self.dbt.parse_if_changed()
+        if parsed is not None and parsed.error:
+            self.broken_key = key
+            self.report({"event": "error", "message": f"dbt could not parse the project: {parsed.error} "
+                                                      f"(log: {parsed.log_file}); loads wait until it parses"})
+            return False
+        self.broken_key = None
+        return True
+
+    def saw(self, changes: set[tuple[object, str]]) -> None:
+        """Take one batch of file events: arrivals, rewrites, deletions, and files that are not daily files."""
+        import watchfiles
+
+        kinds: dict[Path, set] = {}
+        for change, name in changes:
+            kinds.setdefault(Path(name), set()).add(change)
+        start, end = self.project.defined_partitions().bounds()
+        for path, seen in sorted(kinds.items()):
+            day = self.project.partition_of_file(path)
+            if day is None or not start <= day <= end:
+                self.ignore(path, day, start, end)
+            elif not path.exists():
+                self.arrivals.forget(path)
+                self.report({"event": "deleted", "partition_date": day.isoformat(), "path": str(path),
+                             "message": "the partition keeps what it holds; runner status shows it stale if it was loaded"})
+            else:
+                self.arrivals.saw(path, renamed=watchfiles.Change.modified not in seen)
+
+    def ignore(self, path: Path, day: date | None, start: date, end: date) -> None:
+        # Hidden files are how writers stage a file before renaming it into place: not worth a line.
+        if path in self.ignored or path.name.startswith(".") or path.is_dir():
+            return
+        self.ignored.add(path)
+        reason = (f"outside the defined partitions ({start} to {end})" if day is not None
+                  else "not a daily file (YYYY-MM-DD.csv)")
+        self.report({"event": "ignored", "path": str(path), "message": reason})
+
+    def load_complete(self) -> BackfillResult | None:
+        """Load the files complete now, together (one chunk), and any held back for the code."""
+        ready = {self.project.partition_of_file(path) for path in self.arrivals.complete()}
+        dates = sorted(self.held_back | ready)
+        if not dates or (not ready and code_cache.project_key(self.project) == self.broken_key):
+            return None
+        self.held_back.clear()
+        return self.load(dates)
+
+    def once(self) -> int:
+        """Catch up and stop: backfill's exit codes (0 also when there was nothing to do)."""
+        with backfills.sigterm_as_interrupt():
+            try:
+                result = self.catch_up()
+            except KeyboardInterrupt:  # while planning: nothing was in flight
+                return 130
+        if self.held_back:  # the project does not parse: nothing could be loaded
+            return 1
+        return result.exit_code if result is not None else 0
+
+    def run(self) -> int:
+        """Catch up, then watch until Ctrl-C or SIGTERM: 0 when stopped between loads, 130 during one."""
+        import watchfiles
+
+        tick = max(50, min(250, int(self.watch_settings.settle * 250)))  # ms: how often waiting files are looked at
+        poll = self.watch_settings.poll
+        with backfills.sigterm_as_interrupt():
+            try:
+                changes = watchfiles.watch(
+                    self.project.source_dir, watch_filter=None, debounce=500, step=50, rust_timeout=tick,
+                    yield_on_timeout=True, recursive=False, force_polling=poll is not None,
+                    poll_delay_ms=int((poll or 0.3) * 1000))
+                first = next(changes)  # the watcher is up: nothing that lands from now on is missed
+                caught_up = self.catch_up()
+                if caught_up is not None and caught_up.interrupted:
+                    return 130
+                self.report({"event": "watching", "path": str(self.project.source_dir),
+                             "settle": self.watch_settings.settle, "poll": poll})
+                self.saw(first)
+                for batch in changes:
+                    self.saw(batch)
+                    result = self.load_complete()
+                    if result is not None and result.interrupted:
+                        return 130
+            except KeyboardInterrupt:
+                pass
+        self.report({"event": "stopped", "message": "stopped between loads"})
+        return 0

@@ -15,7 +15,7 @@ from runner.dbt import Dbt
 from runner.ledger import Ledger
 from runner.loading import Interrupted, Loader, Outcome
 from runner.project import PRIMARY_MODEL, ProjectError
-from runner.warehouse import set_aside_if_unreadable
+from runner.warehouse import look, set_aside_if_unreadable
 
 # Partitions per dbt invocation in a backfill (see the README's performance section).
 DEFAULT_CHUNK_SIZE = 365  # one invocation costs seconds whatever its size (bench/): a year in one
@@ -73,9 +73,10 @@ def backfill(dbt: Dbt, dates: list[date], settings: LoadSettings,
     settings.fail_fast. Ctrl-C or SIGTERM ends it early, with the partitions in flight recorded as
     interrupted. Raises SeedError when the seeds could not be loaded."""
     started = time.monotonic()
-    result = BackfillResult(dates, set_aside=set_aside_if_unreadable(dbt.project))
+    looked = look(dbt.project)  # one read-only look serves both: it costs a DuckDB start-up
+    result = BackfillResult(dates, set_aside=set_aside_if_unreadable(dbt.project, looked))
     loader = Loader(dbt, Ledger(dbt.project.ledger_path), PRIMARY_MODEL, retries=settings.retries)
-    seed_error = loader.seed()
+    seed_error = loader.seed(None if result.set_aside else looked.tables)
     if seed_error:
         raise SeedError(f"dbt seed failed: {seed_error}")
     with sigterm_as_interrupt():
@@ -86,9 +87,10 @@ def backfill(dbt: Dbt, dates: list[date], settings: LoadSettings,
                 if settings.fail_fast and not outcome.ok:
                     break
         except (Interrupted, KeyboardInterrupt) as stop:  # between partitions, or during one
-            result.interrupted = True
             if isinstance(stop, Interrupted) and stop.done:
                 result.outcomes.append(stop.done)
+            # A signal after the last partition's outcome left nothing undone: no interruption.
+            result.interrupted = result.not_run > 0
     result.seconds = time.monotonic() - started
     return result
 

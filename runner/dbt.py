@@ -108,10 +108,11 @@ class Dbt:
             gc.freeze()
         return invocation
 
-    def parse_if_changed(self) -> Invocation | None:
-        """Parse again when the project's code changed since it was parsed (a long-lived watcher
-        must not load with yesterday's models). None when the parsed project is current."""
-        if self._manifest is not None and code_cache.project_key(self.project) == self._parsed_key:
+    def parse_if_changed(self, key: str) -> Invocation | None:
+        """Parse again when the project's code (its code_cache.project_key now: key) changed since
+        it was parsed: a long-lived watcher must not load with yesterday's models. None when the
+        parsed project is current."""
+        if self._manifest is not None and key == self._parsed_key:
             return None
         self._manifest = None
         gc.unfreeze()  # the old project's objects may go

@@ -23,7 +23,6 @@ from runner.project import Project
 from runner.recording import RUNNING, marker_runs, now, partition_runs
 from runner.seeds import as_text, seed_fingerprints
 from runner.status import CHANGED_AFTER_THE_RUN, failure_message, node_name
-from runner.warehouse import table_names
 
 # Failures worth another try: the warehouse locked by another process, an I/O hiccup.
 # A missing file, a bad row or a failed test fails the same way every time.
@@ -154,12 +153,11 @@ class Loader:
     def seeds(self) -> dict[str, str]:
         return seed_fingerprints(self.dbt.project)
 
-    def seed(self) -> str | None:
+    def seed(self, tables: frozenset[str] | None) -> str | None:
         """Load the seeds when they changed since they were last loaded into this warehouse (or
-        are not there), with the same retries as the partitions. The error, if it failed."""
-        project = self.dbt.project
-        warehouse = str(project.warehouse_path)
-        tables = table_names(project)
+        are not among its tables: None when those are unknown), with the same retries as the
+        partitions. The error, if it failed."""
+        warehouse = str(self.dbt.project.warehouse_path)
         if tables is not None and set(self.seeds) <= tables and self.ledger.seeded(warehouse) == self.seeds:
             return None
         seeded = retry_transient(lambda: (done := self.dbt.seed(), done.error), self.retries, self.backoff)[0]

@@ -80,15 +80,16 @@ class Evidence:
 
 def gather(project: Project, dbt: Dbt, dates: list[date]) -> Evidence:
     ledger = Ledger(project.ledger_path)
-    pick_up_hand_run(dbt, ledger)
-    runs = ledger.runs(dates[0], dates[-1])
+    pick_up_hand_run(dbt, ledger)  # it may write: before the reads share one connection
+    with ledger.reading():
+        runs = ledger.runs(dates[0], dates[-1])
+        chunk_sizes = ledger.chunk_sizes({run.invocation_id for run in runs})
     fingerprints = {day: file_fingerprint(project.source_file(day)) for day in dates}
     code_now = dbt.code_fingerprints(first_present(project, dates)) if runs else {}
     held = holdings(project, INCREMENTAL_MODELS, dates[0], dates[-1]) if runs else Holdings()
     if runs and project.target_type != "duckdb" and dbt.parsed:  # a backfill's session is up: ask it
         held = holdings_through(dbt, INCREMENTAL_MODELS, dates[0], dates[-1])
-    return Evidence(runs, fingerprints, code_now, held, ledger.chunk_sizes({run.invocation_id for run in runs}),
-                    seed_fingerprints(project))
+    return Evidence(runs, fingerprints, code_now, held, chunk_sizes, seed_fingerprints(project))
 
 
 def first_present(project: Project, dates: list[date]) -> date:

@@ -30,6 +30,7 @@ class Holdings:
     rows: dict[tuple[str, date], int] = field(default_factory=dict)
     gone: str | None = None
     unchecked: str | None = None
+    tables: frozenset[str] | None = None  # the tables of its main schema, when it was read
 
     @property
     def checked(self) -> bool:
@@ -71,36 +72,27 @@ def holdings(project: Project, models: tuple[str, ...], start: date, end: date) 
                 [start, end],
             ).fetchall()
             rows.update({(model, as_date(day)): count for day, count in found})
-        return Holdings(rows)
+        return Holdings(rows, tables=frozenset(tables))
     except duckdb.Error as error:
         return Holdings(unchecked=f"the warehouse could not be checked: {' '.join(str(error).split())[:200]}")
     finally:
         connection.close()
 
 
-def set_aside_if_unreadable(project: Project) -> Path | None:
+def look(project: Project) -> Holdings:
+    """One read-only look at the warehouse for a load: whether it is readable, and its tables."""
+    return holdings(project, (), date.min, date.min)
+
+
+def set_aside_if_unreadable(project: Project, looked: Holdings) -> Path | None:
     """A warehouse file that is not a DuckDB database cannot be loaded into, and every partition it
     was said to hold is stale: move it aside (never delete it) so the load can build a new one."""
-    if project.target_type != "duckdb" or not project.warehouse_path.is_file():
-        return None
-    if not holdings(project, (), date.min, date.min).gone:
+    if not looked.gone or not project.warehouse_path.is_file():
         return None
     aside = project.warehouse_path.with_name(
         f"{project.warehouse_path.name}.unreadable-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}")
     project.warehouse_path.rename(aside)
     return aside
-
-
-def table_names(project: Project) -> set[str] | None:
-    """The warehouse's tables in its main schema; None when it cannot be read (gone, locked, not DuckDB)."""
-    if project.target_type != "duckdb" or not project.warehouse_path.is_file():
-        return None
-    release_warehouse()
-    try:
-        with duckdb.connect(str(project.warehouse_path), read_only=True) as connection:
-            return {name for (name,) in connection.execute(TABLES).fetchall()}
-    except duckdb.Error:
-        return None
 
 
 def holdings_through(dbt: Dbt, models: tuple[str, ...], start: date, end: date) -> Holdings:

@@ -77,12 +77,13 @@ class Watcher:
         """Load those of the dates that need it (missing, failed or stale); say why the others are skipped."""
         # A parsed project must be the current one before it judges the code; an unparsed one is
         # not needed to plan (the code's fingerprints are remembered), only to load.
-        if self.dbt.parsed and not self.parsed():
+        checked = self.dbt.parsed
+        if checked and not self.parsed():
             self.held_back.update(dates)
             return None
         statuses = current_statuses(self.project, self.dbt, dates)
         todo = [status.partition_date for status in statuses if status.state in DEFAULT_SELECTION]
-        if todo and not self.parsed():
+        if todo and not checked and not self.parsed():
             self.held_back.update(todo)
             return None
         if not quiet:
@@ -107,7 +108,7 @@ class Watcher:
         key = code_cache.project_key(self.project)
         if key == self.broken_key:
             return False
-        parsed = self.dbt.parse_if_changed()
+        parsed = self.dbt.parse_if_changed(key)
         if parsed is not None and parsed.error:
             self.broken_key = key
             self.report({"event": "error", "message": f"dbt could not parse the project: {parsed.error} "

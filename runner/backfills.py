@@ -15,7 +15,7 @@ from runner.dbt import Dbt
 from runner.ledger import Ledger
 from runner.loading import Interrupted, Loader, Outcome
 from runner.project import PRIMARY_MODEL, ProjectError
-from runner.warehouse import look, set_aside_if_unreadable
+from runner.warehouse import Holdings, look, set_aside_if_unreadable
 
 # Partitions per dbt invocation in a backfill (see the README's performance section).
 DEFAULT_CHUNK_SIZE = 365  # one invocation costs seconds whatever its size (bench/): a year in one
@@ -68,12 +68,14 @@ class BackfillResult:
 
 
 def backfill(dbt: Dbt, dates: list[date], settings: LoadSettings,
-             on_outcome: Callable[[Outcome], None] = lambda outcome: None) -> BackfillResult:
+             on_outcome: Callable[[Outcome], None] = lambda outcome: None, looked: Holdings | None = None) -> BackfillResult:
     """Seed (when the seeds changed), then build the dates in order, going on past failures unless
     settings.fail_fast. Ctrl-C or SIGTERM ends it early, with the partitions in flight recorded as
-    interrupted. Raises SeedError when the seeds could not be loaded."""
+    interrupted. Raises SeedError when the seeds could not be loaded. `looked`: the warehouse as
+    the planning just read it, if it listed the tables (one DuckDB start-up less)."""
     started = time.monotonic()
-    looked = look(dbt.project)  # one read-only look serves both: it costs a DuckDB start-up
+    if looked is None or looked.tables is None:
+        looked = look(dbt.project)  # one read-only look serves both the set-aside and the seed check
     result = BackfillResult(dates, set_aside=set_aside_if_unreadable(dbt.project, looked))
     loader = Loader(dbt, Ledger(dbt.project.ledger_path), PRIMARY_MODEL, retries=settings.retries)
     seed_error = loader.seed(None if result.set_aside else looked.tables)

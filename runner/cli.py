@@ -32,7 +32,8 @@ from runner.render import (
     watch_line,
 )
 from runner.status import AWAITING, RUNNING, STATES
-from runner.tracking import DEFAULT_SELECTION, current_statuses, gather, parse_selection, plan
+from runner.tracking import DEFAULT_SELECTION, gather, parse_selection, plan
+from runner.warehouse import Holdings
 from runner.watching import Watcher, WatchSettings, one_watcher
 
 LATEST = "latest"
@@ -160,11 +161,11 @@ def prepare(project) -> Dbt:
 
 
 def load_and_report(dbt: Dbt, dates: list[date], settings: LoadSettings, quiet: bool = False, as_json: bool = False,
-                    awaiting: list[date] | None = None) -> int:
+                    awaiting: list[date] | None = None, looked: Holdings | None = None) -> int:
     """Backfill the dates with progress, then print the summary. Returns the exit code."""
     progress = Progress(len(dates), enabled=not (quiet or as_json) and sys.stdout.isatty(), lines=not (quiet or as_json))
     with progress:
-        result = backfills.backfill(dbt, dates, settings, on_outcome=progress.advance)
+        result = backfills.backfill(dbt, dates, settings, progress.advance, looked)
     if result.set_aside:
         click.echo(f"moved the unreadable warehouse aside: {result.set_aside}", err=as_json)
     if as_json:
@@ -235,7 +236,8 @@ def backfill(ctx, start, end, last, source_dir, selection, dry_run, chunk_size, 
     # Planning needs no dbt (the code's fingerprints are remembered), so a backfill with nothing to
     # do costs what status costs. Spark is started first: only its session can check its warehouse.
     dbt = prepare(project) if project.target_type != "duckdb" else Dbt(project)
-    statuses = current_statuses(project, dbt, dates)
+    evidence = gather(project, dbt, dates)
+    statuses = evidence.statuses(dates)
     planned = plan(statuses, selection)
     awaiting = [status.partition_date for status in statuses if status.state == AWAITING]
     if dry_run:
@@ -262,7 +264,8 @@ def backfill(ctx, start, end, last, source_dir, selection, dry_run, chunk_size, 
     if not dbt.parsed:
         dbt = prepare(project)
     settings = LoadSettings(chunk_size, chunk_bytes, retries, fail_fast)
-    ctx.exit(load_and_report(dbt, [item.partition_date for item in planned], settings, quiet, as_json, awaiting))
+    ctx.exit(load_and_report(dbt, [item.partition_date for item in planned], settings, quiet, as_json, awaiting,
+                             evidence.holdings))
 
 
 @cli.command()

@@ -97,11 +97,6 @@ def first_present(project: Project, dates: list[date]) -> date:
     return next((day for day in dates if project.source_file(day).is_file()), dates[0])
 
 
-def current_statuses(project: Project, dbt: Dbt, dates: list[date], model: str | None = None) -> list[PartitionStatus]:
-    """Every partition's state now: the ledger, against the files, the code and the warehouse."""
-    return gather(project, dbt, dates).statuses(dates, model)
-
-
 def plan(statuses: list[PartitionStatus], selection: set[str]) -> list[Planned]:
     """The partitions in the selected states, in order, each with the reason it would run."""
     return [

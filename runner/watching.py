@@ -18,7 +18,7 @@ from runner.dbt import Dbt, release_warehouse
 from runner.loading import Outcome
 from runner.partitions import date_range
 from runner.project import Project, UsageProblem
-from runner.tracking import DEFAULT_SELECTION, current_statuses
+from runner.tracking import DEFAULT_SELECTION, gather
 
 Event = dict  # one thing the watcher did or saw, as printed (one JSON object per line with --json)
 
@@ -81,7 +81,8 @@ class Watcher:
         if checked and not self.parsed():
             self.held_back.update(dates)
             return None
-        statuses = current_statuses(self.project, self.dbt, dates)
+        evidence = gather(self.project, self.dbt, dates)
+        statuses = evidence.statuses(dates)
         todo = [status.partition_date for status in statuses if status.state in DEFAULT_SELECTION]
         if todo and not checked and not self.parsed():
             self.held_back.update(todo)
@@ -94,11 +95,12 @@ class Watcher:
         if not todo:
             return None
         try:
-            return backfills.backfill(self.dbt, todo, self.settings, on_outcome=self.report_outcome)
+            return backfills.backfill(self.dbt, todo, self.settings, self.report_outcome, evidence.holdings)
         finally:  # between loads the warehouse is free: status, a hand dbt run, a backfill
             release_warehouse()
 
     def report_outcome(self, outcome: Outcome) -> None:
+        release_warehouse()  # before the line: whoever reads it may query the warehouse at once
         for event in load_events(outcome):
             self.report(event)
 

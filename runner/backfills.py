@@ -45,7 +45,8 @@ class BackfillResult:
 
     dates: list[date]
     outcomes: list[Outcome] = field(default_factory=list)
-    interrupted: bool = False
+    interrupted: bool = False  # a signal stopped it with partitions not loaded
+    stopped: bool = False  # a signal came (perhaps after the last partition): the caller should stop too
     seconds: float = 0.0
     set_aside: Path | None = None  # the unreadable warehouse file moved aside before loading
 
@@ -91,6 +92,7 @@ def backfill(dbt: Dbt, dates: list[date], settings: LoadSettings,
         except (Interrupted, KeyboardInterrupt) as stop:  # between partitions, or during one
             if isinstance(stop, Interrupted) and stop.done:
                 result.outcomes.append(stop.done)
+            result.stopped = True
             # A signal after the last partition's outcome left nothing undone: no interruption.
             result.interrupted = result.not_run > 0
     result.seconds = time.monotonic() - started

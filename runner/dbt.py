@@ -86,6 +86,8 @@ class Dbt:
                 stderr_to(self.project.artifacts_dir / ENGINE_LOG):  # the profile reads WAREHOUSE_PATH
             result = dbtRunner(manifest=manifest).invoke(args)
         invocation = Invocation(target_path, None)
+        if isinstance(result.exception, KeyboardInterrupt):  # dbt caught Ctrl-C or SIGTERM: it is the caller's
+            raise KeyboardInterrupt
         if result.exception is not None:
             message = " ".join(str(result.exception).split()) or type(result.exception).__name__
             return Invocation(target_path, message, result.exception), None

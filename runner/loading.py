@@ -176,9 +176,7 @@ class Loader:
         marker = f"runner-{uuid.uuid4()}"
         self.ledger.record(marker_runs(marker, dates, files, RUNNING, f"loading in runner PID {os.getpid()}"))
         try:
-            invocation = self.dbt.build_partitions(dates)
-            if isinstance(invocation.exception, KeyboardInterrupt):
-                raise KeyboardInterrupt
+            invocation = self.dbt.build_partitions(dates)  # raises KeyboardInterrupt on a signal
             try:
                 if invocation.error:
                     raise ArtifactError(invocation.error)

@@ -212,6 +212,13 @@ def watch_line(event: dict) -> tuple[str, bool]:
         how = f"looking every {event['poll']:g}s" if event["poll"] else "on file events"
         return (f"watching {event['path']} ({how}; a file loads once unchanged for {event['settle']:g}s, or at once "
                 "when renamed into place); Ctrl-C to stop"), True
+    if kind == "caught_up":
+        awaiting = event["awaiting"]
+        line = f"caught up: {event['loaded']} loaded, {event['failed']} failed"
+        if awaiting["count"]:
+            span = awaiting["first"] if awaiting["count"] == 1 else f"{awaiting['first']} to {awaiting['last']}"
+            line += f"; {awaiting['count']} awaiting {'its file' if awaiting['count'] == 1 else 'their files'}: {span}"
+        return line, False
     if kind == "skipped":
         return f"{day}  not loaded: {event['state']} ({event['message']})", True
     if kind == "deleted":

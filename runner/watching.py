@@ -18,6 +18,8 @@ from runner.dbt import Dbt, release_warehouse
 from runner.loading import Outcome
 from runner.partitions import date_range
 from runner.project import Project, UsageProblem
+from runner.render import awaiting_json
+from runner.status import AWAITING
 from runner.tracking import DEFAULT_SELECTION, gather
 
 Event = dict  # one thing the watcher did or saw, as printed (one JSON object per line with --json)
@@ -70,11 +72,13 @@ class Watcher:
         self.broken_key: str | None = None  # the project as it was when it last failed to parse
 
     def catch_up(self) -> BackfillResult | None:
-        """Load every defined partition that is missing, failed or stale, as `runner backfill` does."""
-        return self.load(date_range(*self.project.defined_partitions().bounds()), quiet=True)
+        """Load every defined partition that is missing, failed or stale, as `runner backfill` does,
+        then say so: how many loaded and failed, and which days await their files."""
+        return self.load(date_range(*self.project.defined_partitions().bounds()), catching_up=True)
 
-    def load(self, dates: list[date], quiet: bool = False) -> BackfillResult | None:
-        """Load those of the dates that need it (missing, failed or stale); say why the others are skipped."""
+    def load(self, dates: list[date], catching_up: bool = False) -> BackfillResult | None:
+        """Load those of the dates that need it (missing, failed or stale); say why the others are
+        skipped (a catch-up sums them up instead)."""
         # A parsed project must be the current one before it judges the code; an unparsed one is
         # not needed to plan (the code's fingerprints are remembered), only to load.
         checked = self.dbt.parsed
@@ -87,17 +91,23 @@ class Watcher:
         if todo and not checked and not self.parsed():
             self.held_back.update(todo)
             return None
-        if not quiet:
+        if not catching_up:
             for status in statuses:
                 if status.state not in DEFAULT_SELECTION:
                     self.report({"event": "skipped", "partition_date": status.partition_date.isoformat(),
                                  "state": status.state, "message": status.message or status.state})
-        if not todo:
-            return None
-        try:
-            return backfills.backfill(self.dbt, todo, self.settings, self.report_outcome, evidence.holdings)
-        finally:  # between loads the warehouse is free: status, a hand dbt run, a backfill
-            release_warehouse()
+        result = None
+        if todo:
+            try:
+                result = backfills.backfill(self.dbt, todo, self.settings, self.report_outcome, evidence.holdings)
+            finally:  # between loads the warehouse is free: status, a hand dbt run, a backfill
+                release_warehouse()
+        if catching_up:
+            awaiting = [status.partition_date for status in statuses if status.state == AWAITING]
+            self.report({"event": "caught_up", "loaded": result.loaded if result else 0,
+                         "failed": len(result.failed) if result else 0,
+                         "interrupted": bool(result and result.interrupted), "awaiting": awaiting_json(awaiting)})
+        return result
 
     def report_outcome(self, outcome: Outcome) -> None:
         release_warehouse()  # before the line: whoever reads it may query the warehouse at once
@@ -181,17 +191,23 @@ class Watcher:
                     poll_delay_ms=int((poll or 0.3) * 1000))
                 first = next(changes)  # the watcher is up: nothing that lands from now on is missed
                 caught_up = self.catch_up()
-                if caught_up is not None and caught_up.interrupted:
-                    return 130
+                if caught_up is not None and caught_up.stopped:
+                    return self.stop(caught_up)
                 self.report({"event": "watching", "path": str(self.project.source_dir),
                              "settle": self.watch_settings.settle, "poll": poll})
                 self.saw(first)
                 for batch in changes:
                     self.saw(batch)
                     result = self.load_complete()
-                    if result is not None and result.interrupted:
-                        return 130
+                    if result is not None and result.stopped:
+                        return self.stop(result)
             except KeyboardInterrupt:
                 pass
+        return self.stop(None)
+
+    def stop(self, last: BackfillResult | None) -> int:
+        """The signal's exit code: 130 when it cut a load short, else 0."""
+        if last is not None and last.interrupted:
+            return 130
         self.report({"event": "stopped", "message": "stopped between loads"})
         return 0

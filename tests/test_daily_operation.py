@@ -100,10 +100,15 @@ def test_a_backfill_with_nothing_to_do_never_imports_dbt(project):
     assert json.loads(done.stderr.splitlines()[-1]) == []
 
 
+def cron_commands() -> list[list[str]]:
+    """The runner's arguments in each cron line of the README ("Running it every day")."""
+    return [shlex.split(line.split(".venv/bin/runner", 1)[1].split(">>", 1)[0])
+            for line in (REPO / "README.md").read_text().splitlines() if line.startswith("15 6 * * *")]
+
+
 def test_the_readmes_nightly_command_loads_what_arrived_and_then_has_nothing_to_do(project, monkeypatch):
-    """The cron line of the README ("Running it every day"), run as written on an open end and a pinned clock."""
-    cron = next(line for line in (REPO / "README.md").read_text().splitlines() if line.startswith("15 6 * * *"))
-    command = shlex.split(cron.split(".venv/bin/runner", 1)[1].split(">>", 1)[0])
+    """The first cron line of the README, run as written on an open end and a pinned clock."""
+    command = cron_commands()[0]
     assert command == ["backfill", "--quiet"]
     open_ended(project)
     monkeypatch.setenv("RUNNER_NOW", "2018-01-08T06:15:00Z")  # partitions up to 2018-01-07; files up to 05
@@ -116,3 +121,21 @@ def test_the_readmes_nightly_command_loads_what_arrived_and_then_has_nothing_to_
     assert summary.startswith("5 loaded, 0 failed in ")
     assert awaiting == "2 awaiting their files (not run): 2018-01-06 to 2018-01-07"
     assert second.exit_code == 0 and second.stdout.startswith("Nothing to do")
+
+
+def test_the_readmes_watch_once_cron_line_catches_up_and_sums_up(project, monkeypatch):
+    """The second cron line (`runner watch --once`), run as written on an open end and a pinned clock."""
+    command = cron_commands()[1]
+    assert command == ["watch", "--once"]
+    open_ended(project)
+    monkeypatch.setenv("RUNNER_NOW", "2018-01-08T06:15:00Z")  # partitions up to 2018-01-07; files up to 05
+
+    first = project.runner(*command)
+    second = project.runner(*command)
+
+    assert first.exit_code == 0, first.output
+    assert [line.split()[:3] for line in first.stdout.splitlines()[:-1]] == [
+        [f"2018-01-0{n}", "loaded", "20"] for n in range(1, 6)]
+    assert first.stdout.splitlines()[-1] == "caught up: 5 loaded, 0 failed; 2 awaiting their files: 2018-01-06 to 2018-01-07"
+    assert second.exit_code == 0
+    assert second.stdout == "caught up: 0 loaded, 0 failed; 2 awaiting their files: 2018-01-06 to 2018-01-07\n"

@@ -117,7 +117,8 @@ def test_it_catches_up_first_then_loads_a_file_renamed_into_place(project, watch
 
 
 def test_a_file_written_slowly_in_parts_is_loaded_once_and_whole(project, watching, tmp_path):
-    watcher = watching("--settle", "0.2")
+    # The settle interval is long enough for the two appends below to come within it on a busy machine.
+    watcher = watching("--settle", "1")
     watcher.until("watching")
     lines = staged(tmp_path, "2018-01-06", rows=30).read_text().splitlines(keepends=True)
     path = project.source_dir / "2018-01-06.csv"
@@ -126,7 +127,7 @@ def test_a_file_written_slowly_in_parts_is_loaded_once_and_whole(project, watchi
             writer.writelines(lines[start:start + 10])
             writer.flush()
             # Longer than the settle interval, so only the open writer keeps the file from loading.
-            threading.Event().wait(0.5)
+            threading.Event().wait(1.5)
     loaded = watcher.until("load", partition_date="2018-01-06")
     assert (loaded["outcome"], loaded["rows"]) == ("loaded", 30)
     with open(path, "a") as writer:  # appended in two more goes, each closing the file
@@ -233,17 +234,31 @@ def test_a_signal_during_a_load_exits_130_and_records_it_interrupted(project, wa
     assert project.rows("2018-01-02") == before
 
 
+def test_a_signal_as_a_load_is_reported_stops_the_watcher_with_exit_0(project, watching, tmp_path):
+    """The load is recorded, nothing is in flight: the stop is between loads, and it is not lost."""
+    assert project.runner("backfill").exit_code == 0
+    ready, go = tmp_path / "ready", tmp_path / "go"
+    watcher = watching(script=["-c", PAUSED_RUNNER, str(ready), str(go), "runner.watching:Watcher.report_outcome"])
+    watcher.until("watching")
+    land(project, staged(tmp_path, "2018-01-06", rows=4))
+    wait_for(ready.exists)
+    assert watcher.stop() == 0
+    assert watcher.events[-1]["event"] == "stopped"  # the signal came before its line: none is printed
+    assert project.status()["2018-01-06"]["state"] == "materialized"
+
+
 def test_once_catches_up_and_exits_with_backfills_codes(project, tmp_path):
     once = project.runner("watch", "--once")
     assert once.exit_code == 0, once.output
-    assert [line.split()[:2] for line in once.stdout.splitlines()] == [[f"2018-01-0{n}", "loaded"] for n in range(1, 6)]
+    assert [line.split()[:2] for line in once.stdout.splitlines()[:-1]] == [[f"2018-01-0{n}", "loaded"] for n in range(1, 6)]
     assert project.runner("watch", "--once").exit_code == 0  # nothing to do
     bad = project.source_dir / "2018-01-06.csv"
     bad.write_text("")
     failed = project.runner("watch", "--once", "--json")
     assert failed.exit_code == 1
-    assert [(e["partition_date"], e["outcome"]) for e in map(json.loads, failed.stdout.splitlines())] == [
-        ("2018-01-06", "failed")]
+    events = [json.loads(line) for line in failed.stdout.splitlines()]
+    assert [(e["partition_date"], e["outcome"]) for e in events if e["event"] == "load"] == [("2018-01-06", "failed")]
+    assert (events[-1]["event"], events[-1]["failed"]) == ("caught_up", 1)
 
 
 ARRIVALS = [

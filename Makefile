@@ -62,15 +62,18 @@ browser:
 	test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; }
 
 # The backfill benchmark (bench/README.md): every contender on the same seeded files, medians of
-# 3 runs, a table on stdout and bench/out/results.json. Long: run it by hand, not in `make test`.
+# 3 runs, a table on stdout and bench/out/results.json; then the daily operation (bench/daily.py:
+# watch latency, the nothing-to-do backfill). Long: run it by hand, not in `make test`.
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.daily
 
 # The same, tiny (10 days x 200 rows, 1 run): the harness and its correctness checks, not speed.
 # --chunk-mbs 0.03 (31 KB): two of the 12 KB days per chunk, so the smoke also checks a backfill of several
 # chunks against the single query.
 bench-smoke: $(STAMP)
 	$(BIN)/python -m bench.run --smoke --chunk-mbs 0.03
+	$(BIN)/python -m bench.daily --smoke
 
 clean:
 	rm -rf target logs $(VENV)

@@ -186,7 +186,7 @@ class Watcher:
         with backfills.sigterm_as_interrupt():
             try:
                 changes = watchfiles.watch(
-                    self.project.source_dir, watch_filter=None, debounce=500, step=50, rust_timeout=tick,
+                    self.project.source_dir, watch_filter=None, debounce=500, step=20, rust_timeout=tick,
                     yield_on_timeout=True, recursive=False, force_polling=poll is not None,
                     poll_delay_ms=int((poll or 0.3) * 1000))
                 first = next(changes)  # the watcher is up: nothing that lands from now on is missed

@@ -277,13 +277,17 @@ def backfill(ctx, start, end, last, source_dir, selection, dry_run, chunk_size, 
 @click.option("--once", is_flag=True, help="Catch up and exit, with backfill's exit codes (for cron).")
 @chunk_options
 @retries_option
+@click.option("--retry-after", type=click.FloatRange(min=0), default=30.0, show_default=True,
+              help="Seconds before a load that failed on a lock or an I/O error (after its --retries) is tried again.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line for each load and event.")
 @click.pass_context
 @expected_errors
-def watch(ctx, source_dir, settle, poll, once, chunk_size, chunk_bytes, retries, as_json):
+def watch(ctx, source_dir, settle, poll, once, chunk_size, chunk_bytes, retries, retry_after, as_json):
     """Load each daily file as it lands in the source folder, after catching up (a sensor)."""
     project = open_project(ctx, source_dir)
     defined_bounds(project)  # a bad partition setting is a usage error before anything starts
+    if not once and not project.source_dir.is_dir():
+        raise click.UsageError(f"the source folder {project.source_dir} does not exist: create it, or give --source-dir")
 
     def report(event):
         if as_json:
@@ -295,7 +299,7 @@ def watch(ctx, source_dir, settle, poll, once, chunk_size, chunk_bytes, retries,
     with one_watcher(project):
         # Kept parsed for as long as it watches; --once parses only when there is something to load.
         dbt = prepare(project) if not once or project.target_type != "duckdb" else Dbt(project)
-        watcher = Watcher(dbt, LoadSettings(chunk_size, chunk_bytes, retries), WatchSettings(settle, poll), report)
+        watcher = Watcher(dbt, LoadSettings(chunk_size, chunk_bytes, retries), WatchSettings(settle, poll, retry_after), report)
         code = watcher.once() if once else watcher.run()
     ctx.exit(code)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from runner import backfills, code_cache
 from runner.arrivals import Arrivals
-from runner.backfills import BackfillResult, LoadSettings
+from runner.backfills import BackfillResult, LoadSettings, SeedError
 from runner.dbt import Dbt, release_warehouse
 from runner.loading import Outcome
 from runner.partitions import date_range
@@ -29,6 +30,7 @@ Event = dict  # one thing the watcher did or saw, as printed (one JSON object pe
 class WatchSettings:
     settle: float = 2.0  # seconds a file must stay unchanged before it is loaded (unless renamed into place)
     poll: float | None = None  # seconds between looks at the folder; None: file events
+    retry_after: float = 30.0  # seconds before a load that failed on a lock or an I/O error is tried again
 
 
 def lock_path(project: Project) -> Path:
@@ -70,6 +72,10 @@ class Watcher:
         self.ignored: set[Path] = set()
         self.held_back: set[date] = set()  # complete files waiting for the project to parse again
         self.broken_key: str | None = None  # the project as it was when it last failed to parse
+        # Loads that failed on something passing (a lock held by a backfill, an I/O error), and when
+        # to try them again: their files will not change to wake the watcher.
+        self.retry_at: dict[date, float] = {}
+        self.watching = False  # in `run`: no failure may end it (with --once, a seed failure does)
 
     def catch_up(self) -> BackfillResult | None:
         """Load every defined partition that is missing, failed or stale, as `runner backfill` does,
@@ -100,14 +106,25 @@ class Watcher:
         if todo:
             try:
                 result = backfills.backfill(self.dbt, todo, self.settings, self.report_outcome, evidence.holdings)
+            except SeedError as error:
+                if not self.watching:
+                    raise
+                self.report({"event": "error", "message": f"{error}; tried again in {self.watch_settings.retry_after:g}s"})
+                self.try_again_later(todo)
             finally:  # between loads the warehouse is free: status, a hand dbt run, a backfill
                 release_warehouse()
+            if result is not None:
+                self.try_again_later([day for outcome in result.outcomes if outcome.transient for day in outcome.dates])
         if catching_up:
             awaiting = [status.partition_date for status in statuses if status.state == AWAITING]
             self.report({"event": "caught_up", "loaded": result.loaded if result else 0,
                          "failed": len(result.failed) if result else 0,
                          "interrupted": bool(result and result.interrupted), "awaiting": awaiting_json(awaiting)})
         return result
+
+    def try_again_later(self, dates: list[date]) -> None:
+        due = time.monotonic() + self.watch_settings.retry_after
+        self.retry_at.update(dict.fromkeys(dates, due))
 
     def report_outcome(self, outcome: Outcome) -> None:
         release_warehouse()  # before the line: whoever reads it may query the warehouse at once
@@ -138,6 +155,8 @@ class Watcher:
             kinds.setdefault(Path(name), set()).add(change)
         start, end = self.project.defined_partitions().bounds()
         for path, seen in sorted(kinds.items()):
+            if path == self.project.source_dir:
+                continue
             day = self.project.partition_of_file(path)
             if day is None or not start <= day <= end:
                 self.ignore(path, day, start, end)
@@ -160,10 +179,14 @@ class Watcher:
     def load_complete(self) -> BackfillResult | None:
         """Load the files complete now, together (one chunk), and any held back for the code."""
         ready = {self.project.partition_of_file(path) for path in self.arrivals.complete()}
+        now = time.monotonic()
+        ready |= {day for day, due in self.retry_at.items() if due <= now}
         dates = sorted(self.held_back | ready)
         if not dates or (not ready and code_cache.project_key(self.project) == self.broken_key):
             return None
         self.held_back.clear()
+        for day in ready:
+            self.retry_at.pop(day, None)
         return self.load(dates)
 
     def once(self) -> int:
@@ -178,11 +201,13 @@ class Watcher:
         return result.exit_code if result is not None else 0
 
     def run(self) -> int:
-        """Catch up, then watch until Ctrl-C or SIGTERM: 0 when stopped between loads, 130 during one."""
+        """Catch up, then watch until Ctrl-C or SIGTERM: 0 when stopped between loads, 130 during
+        one, 1 when the source folder goes away."""
         import watchfiles
 
         tick = max(50, min(250, int(self.watch_settings.settle * 250)))  # ms: how often waiting files are looked at
         poll = self.watch_settings.poll
+        self.watching = True
         with backfills.sigterm_as_interrupt():
             try:
                 changes = watchfiles.watch(
@@ -197,6 +222,10 @@ class Watcher:
                              "settle": self.watch_settings.settle, "poll": poll})
                 self.saw(first)
                 for batch in changes:
+                    if not self.project.source_dir.is_dir():  # its events are gone with it
+                        self.report({"event": "error", "message": f"the source folder {self.project.source_dir} "
+                                                                  "is gone: stopped watching"})
+                        return 1
                     self.saw(batch)
                     result = self.load_complete()
                     if result is not None and result.stopped:

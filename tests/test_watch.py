@@ -195,6 +195,36 @@ def test_deleted_and_foreign_files_are_reported_and_nothing_else_happens(project
     assert project.status()["2018-01-02"]["state"] == "stale"
 
 
+def test_a_load_that_meets_a_locked_warehouse_is_tried_again_later(project, watching, tmp_path):
+    """Another process holds the warehouse (a backfill, a hand dbt run): the watcher says so, keeps
+    watching, and loads the file once the warehouse is free, though the file never changes again."""
+    import duckdb
+
+    assert project.runner("backfill").exit_code == 0
+    watcher = watching("--retries", "0", "--retry-after", "0.5")
+    watcher.until("watching")
+    holder = duckdb.connect(str(project.warehouse))
+    try:
+        land(project, staged(tmp_path, "2018-01-06", rows=6))
+        refused = watcher.until("error")
+        assert "lock" in refused["message"].lower() and "tried again in 0.5s" in refused["message"]
+    finally:
+        holder.close()
+    loaded = watcher.until("load", partition_date="2018-01-06", outcome="loaded")
+    assert loaded["rows"] == 6
+    assert watcher.stop() == 0
+
+
+def test_a_watcher_whose_source_folder_goes_away_says_so_and_exits_1(project, watching):
+    watcher = watching()
+    watcher.until("watching")
+    for path in project.source_dir.iterdir():
+        path.unlink()
+    project.source_dir.rmdir()
+    assert watcher.until("error")["message"] == f"the source folder {project.source_dir} is gone: stopped watching"
+    assert watcher.process.wait(timeout=TIMEOUT) == 1
+
+
 def test_a_second_watcher_on_the_same_warehouse_exits_2_naming_the_first(project, watching):
     first = watching()
     first.until("watching")
@@ -293,3 +323,23 @@ def test_when_a_file_is_complete(steps):
             if action == "write":
                 arrivals.saw(path, renamed=False)
         assert (arrivals.complete() == [path]) is complete, (action, at)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--settle", "-1"], "Invalid value for '--settle'"),
+    (["--poll", "0"], "Invalid value for '--poll'"),
+    (["--source-dir", "missing-folder"], "--source-dir missing-folder: not an existing directory"),
+])
+def test_bad_watch_options_are_usage_errors(project, args, message):
+    result = project.runner("watch", *args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_a_missing_source_folder_is_a_usage_error_for_the_watcher(project):
+    for path in project.source_dir.iterdir():
+        path.unlink()
+    project.source_dir.rmdir()
+    result = project.runner("watch")
+    assert result.exit_code == 2
+    assert f"the source folder {project.source_dir} does not exist: create it, or give --source-dir" in result.output

@@ -18,7 +18,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
+import yaml
 from conftest import REPO
 
 README = REPO / "README.md"
@@ -34,6 +36,24 @@ def examples() -> dict[str, list[tuple[str, str]]]:
         pairs = [(part.split("\n", 1)[0], part.split("\n", 1)[1]) for part in re.split(r"^\$ ", block, flags=re.MULTILINE)[1:]]
         found[pairs[0][0]] = pairs
     return found
+
+
+def block_after(lead: str) -> str:
+    """The body of the first ``` block after the README's words `lead`."""
+    text = README.read_text()
+    return re.search(r"^```\w*\n(.*?)^```$", text[text.index(lead):], flags=re.MULTILINE | re.DOTALL)[1]
+
+
+def commands(block: str) -> list[list[str]]:
+    """A shell block's commands, each split as the shell would, its comment dropped."""
+    return [shlex.split(line, comments=True) for line in block.splitlines() if line.strip()]
+
+
+def in_the_venv(command: list[str]) -> list[str]:
+    """`.venv/bin/NAME` as the README writes it: the venv these tests run in."""
+    head = command[0]
+    return [str(Path(sys.executable).with_name(head.removeprefix(".venv/bin/"))) if head.startswith(".venv/bin/") else head,
+            *command[1:]]
 
 
 # Normalisers: what differs from one run to the next, masked the same way in the README and in the output.
@@ -182,3 +202,61 @@ def test_the_readme_example_is_what_the_commands_print(sample, first):
             difflib.unified_diff(shown.splitlines(), output.splitlines(), "README", f"$ {command}", lineterm=""))
         if argv[1] == "status":
             assert columns_line_up(expected) and columns_line_up(done.stdout)
+
+
+def test_the_partitions_the_readme_shows_are_the_projects():
+    """"The partitions are defined once, in dbt_project.yml": the README's vars are the file's."""
+    shown = yaml.safe_load(block_after("The partitions are defined once"))
+    assert shown["vars"] == yaml.safe_load((REPO / "dbt_project.yml").read_text())["vars"]
+
+
+def test_make_run_backfills_the_sample_partitions_and_prints_their_status(sample):
+    """The README's `make run` (its first block), the install step left out (STAMP=) and the runner
+    that of these tests' venv: every sample partition loads, and the status says so."""
+    (command,) = [command for command in commands(block_after("# Daily partitions")) if command[:2] == ["make", "run"]]
+    for name in ("Makefile", "pyproject.toml"):
+        shutil.copy(REPO / name, sample.root)
+    done = subprocess.run([*command, "STAMP=", f"BIN={Path(sys.executable).parent}"], cwd=sample.root,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines()[-1] == "31 materialized, 0 failed, 0 stale, 0 missing"
+
+
+def test_plain_dbt_as_the_readme_writes_it(sample):
+    """"Plain dbt works as usual": the README's two dbt commands, as written, pass, and `runner status`
+    then records the hand build: 2018-01-22 materialized with its 20 rows."""
+    for command in commands(block_after("Plain dbt works as usual")):
+        done = subprocess.run(in_the_venv(command), cwd=sample.root, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout
+    entry = sample.status("--start", "2018-01-22", "--end", "2018-01-22")["2018-01-22"]
+    assert (entry["state"], entry["rows"]) == ("materialized", 20)
+
+
+def test_the_readmes_severity_override_makes_every_check_warn(sample):
+    """The README's dbt_project.yml lines for "every check warns": a file that fails a blocking check
+    fails without them, and with them loads, materialized, with that check's warning."""
+    edit(sample, "2018-01-22", 2, amount="-5000")
+    runs(sample, "run", "2018-01-22", exit_code=1)
+    project_yml = sample.root / "dbt_project.yml"
+    project_yml.write_text(project_yml.read_text() + block_after("for a whole folder or project in"))
+
+    runs(sample, "run", "2018-01-22", exit_code=0)
+
+    entry = sample.status("--start", "2018-01-22", "--end", "2018-01-22")["2018-01-22"]
+    assert (entry["state"], [warning["check"] for warning in entry["warnings"]]) == (
+        "materialized", ["stg_quotes_volume_is_not_negative"])
+
+
+def test_the_readmes_ledger_query_runs_as_written(sample):
+    """The README's SQL on the ledger ("Query it with SQL"), as written: it prints each partition's
+    records by status, the ones the ledger holds."""
+    runs(sample, "backfill", "--start", "2018-01-01", "--end", "2018-01-02", exit_code=0)
+    (command,) = commands(block_after("Query it with SQL"))
+
+    done = subprocess.run(in_the_venv(command), cwd=sample.root, capture_output=True, text=True, timeout=120)
+
+    assert done.returncode == 0, done.stderr
+    printed = re.findall(r"│ (\d{4}-\d\d-\d\d) +│ (\S+) +│ +(\d+) │", done.stdout)
+    with duckdb.connect(str(sample.ledger), read_only=True) as ledger:
+        held = ledger.execute("select partition_date::varchar, status, count(*)::varchar from partition_runs group by all").fetchall()
+    assert sorted(printed) == sorted(held) and {day for day, _, _ in printed} == {"2018-01-01", "2018-01-02"}

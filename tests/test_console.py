@@ -96,8 +96,11 @@ def watch_console(page) -> list[str]:
 def test_ui_help(project):
     result = project.runner("ui", "--help", catch=False)
     assert result.exit_code == 0
-    assert "Serve the partition console" in result.output
-    assert "--port" in result.output and "--host" in result.output and "127.0.0.1" in result.output
+    assert " ".join(result.output.split("\nOptions:\n", 1)[1].split()) == (
+        "--port INTEGER RANGE The port (0: any free port). [default: 8580; 0<=x<=65535] "  # the README's defaults
+        "--host TEXT The address to listen on; anything but loopback lets other machines start backfills. [default: 127.0.0.1] "
+        "--source-dir DIRECTORY Folder of the daily files (default: the source_dir var of dbt_project.yml). "
+        "--help Show this message and exit.")
 
 
 def test_overview_shows_each_state_with_its_glyph_and_count(loaded):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 
 import duckdb
 
 HEADER = "date,share_price,amount,spend,shift,spread\n"
 BAD = HEADER + "2018-01-03,ten,1,1,1,1\n"
+WHEN, SECONDS = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", r"\b\d+\.\d\ds\b"  # when a run ended, how long a node took
 
 
 def ledger_rows(project) -> int:
@@ -25,7 +27,7 @@ def test_selection_plans_and_dry_runs(project):
     everything = project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-05", "--dry-run", "--only", "all", "--json")
     only_missing = project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-05", "--dry-run", "--only", "missing", "--json")
 
-    assert plain.exit_code == 0
+    assert (plain.exit_code, as_json.exit_code, everything.exit_code, only_missing.exit_code) == (0, 0, 0, 0)
     assert plain.output.splitlines() == [
         "2018-01-02  stale         source file changed since it was loaded",
         "2018-01-04  missing       never loaded",
@@ -43,6 +45,7 @@ def test_selection_plans_and_dry_runs(project):
 
     # The default selection loads just those; the same command again has nothing to do.
     loaded = project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-05")
+    assert loaded.exit_code == 0, loaded.output
     assert [line[:18] for line in loaded.output.splitlines()[:3]] == ["2018-01-02  loaded", "2018-01-04  loaded", "2018-01-05  loaded"]
     again = project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-05")
     assert again.exit_code == 0
@@ -52,7 +55,8 @@ def test_selection_plans_and_dry_runs(project):
 def test_unknown_state_is_a_usage_error(project):
     result = project.runner("backfill", "--only", "missing,bogus")
     assert result.exit_code == 2
-    assert "bogus is not a state" in result.output
+    assert result.output.splitlines()[-1] == (
+        "Error: Invalid value for '--only': bogus is not a state to load: choose from materialized, failed, stale, missing or all")
 
 
 def test_stale_by_code(project):
@@ -77,7 +81,8 @@ def test_fail_fast_stops_at_the_first_failure_and_json_reports_it(project):
     report = json.loads(result.output)
     assert report["summary"]["loaded"] == 1 and report["summary"]["failed"] == 1 and report["summary"]["not run"] == 2
     assert [p["outcome"] for p in report["partitions"]] == ["loaded", "failed", "not run", "not run"]
-    assert "unparseable number" in report["partitions"][1]["message"]
+    assert report["partitions"][1]["message"] == (
+        f"stg_daily_files__quotes: Invalid Input Error: unparseable number in {project.file('2018-01-02')} (column share_price): 'ten'")
 
 
 def test_a_data_error_is_not_retried(project):
@@ -92,20 +97,24 @@ def test_history_lists_every_run_newest_first(project):
     project.file("2018-01-03").write_text(BAD)
     assert project.runner("run", "2018-01-03").exit_code == 1
 
-    lines = project.runner("history", "2018-01-03").output.splitlines()
-    runs = json.loads(project.runner("history", "2018-01-03", "--json").output)
+    plain, as_json = project.runner("history", "2018-01-03"), project.runner("history", "2018-01-03", "--json")
+    never = project.runner("history", "2018-01-20")
 
-    heads = [line for line in lines if not line.startswith(" ")]
-    assert len(heads) == 2
-    assert " failed " in heads[0] and " success " in heads[1] and "rows 20" in heads[1]
-    assert any("stg_daily_files__quotes" in line and "error" in line and "unparseable number" in line for line in lines)
-    assert [run["invocation_id"] for run in runs] == [head.split()[2] for head in heads]
-    assert project.runner("history", "2018-01-20").output == "2018-01-20: never run\n"
+    assert (plain.exit_code, as_json.exit_code, never.exit_code) == (0, 0, 0)
+    lines, runs = plain.output.splitlines(), json.loads(as_json.output)
+
+    heads = [re.fullmatch(rf"{WHEN}  [0-9a-f-]{{36}}  (.*)  {SECONDS}", line) for line in lines if not line.startswith(" ")]
+    assert [head[1] for head in heads] == ["failed  rows -", "success  rows 20"]  # newest first
+    assert (f"    model      {'stg_daily_files__quotes':<48} error  #.##s  Invalid Input Error: unparseable number in "
+            f"{project.file('2018-01-03')} (column share_price): 'ten'") in [re.sub(SECONDS, "#.##s", line) for line in lines]
+    assert [run["invocation_id"] for run in runs] == [head[0].split()[2] for head in heads]
+    assert never.output == "2018-01-20: never run\n"
 
 
 def test_status_draws_a_calendar_for_long_ranges_and_filters_by_model(project):
     assert project.runner("run", "2018-01-02").exit_code == 0
     result = project.runner("status", "--start", "2017-01-01", "--end", "2018-12-31")
+    assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     months = [line for line in lines[:25] if line[:4] in ("2017", "2018") and line[4] == "-" and len(line.split()[0]) == 7]
     assert len(months) == 24

@@ -62,29 +62,34 @@ def test_backfill_goes_on_past_a_failure_and_lists_it(project):
     lines = result.output.splitlines()
     assert [line[:18] for line in lines[:3]] == ["2018-01-01  loaded", "2018-01-02  failed", "2018-01-03  loaded"]
     assert lines[3].startswith("2 loaded, 1 failed in ")
-    assert lines[4].startswith("  failed 2018-01-02: stg_daily_files__quotes:")
-    assert "unparseable number" in lines[4]
+    assert lines[4] == (f"  failed 2018-01-02: stg_daily_files__quotes: Invalid Input Error: unparseable number in "
+                        f"{project.file('2018-01-02')} (column share_price): 'ten'")
 
 
-@pytest.mark.parametrize("bad", ["2018-02-30", "yesterday", "2018-1-2", "../2018-01-01"])
-def test_bad_dates_are_usage_errors(project, bad):
+@pytest.mark.parametrize("bad, why", [("2018-02-30", "is not a real calendar date (day is out of range for month)"),
+                                      ("yesterday", "is not a date written YYYY-MM-DD"),
+                                      ("2018-1-2", "is not a date written YYYY-MM-DD"),
+                                      ("../2018-01-01", "is not a date written YYYY-MM-DD")])
+def test_bad_dates_are_usage_errors(project, bad, why):
     result = project.runner("run", bad)
     assert result.exit_code == 2
-    assert "Invalid value for 'PARTITION'" in result.output
+    assert result.output.splitlines()[-1] == f"Error: Invalid value for 'PARTITION': '{bad}' {why}"
     assert not project.warehouse.exists()
 
 
 def test_start_after_end_is_a_usage_error(project):
     result = project.runner("backfill", "--start", "2018-01-03", "--end", "2018-01-01")
     assert result.exit_code == 2
-    assert "--start 2018-01-03 is after --end 2018-01-01" in result.output
+    assert result.output.splitlines()[-1] == "Error: --start 2018-01-03 is after --end 2018-01-01"
 
 
-@pytest.mark.parametrize("bad", ["0", "-1", "inf", "nan", "1e400", "lots"])
-def test_a_chunk_of_no_megabytes_is_a_usage_error(project, bad):
+@pytest.mark.parametrize("bad, why", [("0", "0.0 is not in the range x>0."), ("-1", "-1.0 is not in the range x>0."),
+                                      ("inf", "inf is not a number of megabytes"), ("nan", "nan is not a number of megabytes"),
+                                      ("1e400", "inf is not a number of megabytes"), ("lots", "'lots' is not a valid float range.")])
+def test_a_chunk_of_no_megabytes_is_a_usage_error(project, bad, why):
     result = project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-02", "--chunk-mb", bad)
     assert result.exit_code == 2
-    assert "Invalid value for '--chunk-mb'" in result.output
+    assert result.output.splitlines()[-1] == f"Error: Invalid value for '--chunk-mb': {why}"
     assert not project.warehouse.exists()
 
 
@@ -104,7 +109,8 @@ def test_dbt_rejects_a_bad_partition_var_at_compile_time(project, loaded, value,
         ["build", "--project-dir", str(project.root), "--profiles-dir", str(project.root),
          "--vars", "{partition_date: " + value + "}", "--log-level", "none"]
     )
-    assert not result.success
+    # What dbt's command line exits 2 for: an exception, no results (a handled failure, exit 1, has results).
+    assert (result.success, result.result, type(result.exception).__name__) == (False, None, "CompilationError")
     assert message in str(result.exception)
     assert project.rows("2018-01-02") == loaded
 
@@ -115,7 +121,8 @@ def test_dbt_run_without_the_var_names_it_and_shows_the_syntax(project):
     result = dbtRunner().invoke(
         ["run", "--project-dir", str(project.root), "--profiles-dir", str(project.root), "--log-level", "none"]
     )
-    assert not result.success
+    # dbt's command line exits 1 for this: a handled failure, with each node's result.
+    assert (result.success, result.exception) == (False, None)
     messages = " ".join(node.message or "" for node in result.result.results)
     assert "The var 'partition_date' is required" in messages
     assert "dbt run --vars '{partition_date: 2018-01-22}'" in messages

@@ -1,32 +1,79 @@
-"""The command line itself: help for every command, usage errors."""
+"""The command line itself: help for every command, the commands and options the README shows, usage errors."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from click.testing import CliRunner
+from conftest import REPO
 
 from runner.cli import cli
 
+README = (REPO / "README.md").read_text()
+# What follows each command's [OPTIONS] in its usage line.
+ARGUMENTS = {"run": " PARTITION", "history": " PARTITION", "record": " [RUN_RESULTS]"}
 
-@pytest.mark.parametrize("command", ["run", "backfill", "status", "history", "record"])
-def test_every_command_has_help(command):
-    result = CliRunner().invoke(cli, [command, "--help"], catch_exceptions=False)
+
+def help_of(*command: str) -> str:
+    result = CliRunner().invoke(cli, [*command, "--help"], prog_name="runner", catch_exceptions=False)
     assert result.exit_code == 0
-    assert cli.commands[command].help.splitlines()[0] in " ".join(result.output.split())
+    return result.output
+
+
+def options_in(help_text: str) -> set[str]:
+    """The options a help page lists (each at the start of its line under Options)."""
+    return set(re.findall(r"^  (--[a-z-]+)", help_text.split("\nOptions:\n", 1)[1], flags=re.MULTILINE))
+
+
+def readme_command_lines() -> dict[str, set[str]]:
+    """Every `runner COMMAND ...` line of the README's shell blocks: the options it is shown with, by command."""
+    shown: dict[str, set[str]] = {}
+    for block in re.findall(r"^```sh\n(.*?)^```$", README, flags=re.MULTILINE | re.DOTALL):
+        for line in block.splitlines():
+            found = re.search(r"(?:^|[\s/])runner((?: --(?:project-dir|target) \S+)*) ([a-z]+)(.*)", line.split(" #", 1)[0])
+            if found:
+                shown.setdefault(found[2], set()).update(re.findall(r"--[a-z-]+", found[3].split(">>", 1)[0]))
+    return shown
+
+
+def section(title: str) -> str:
+    return README.split(f"\n### {title}\n", 1)[1].split("\n#", 1)[0]
+
+
+@pytest.mark.parametrize("command", sorted(cli.commands))
+def test_every_command_has_help(command):
+    """`runner COMMAND --help`: its usage line, and its own description first."""
+    usage, description = help_of(command).split("\nOptions:\n", 1)[0].split("\n\n", 1)
+    assert usage == f"Usage: runner {command} [OPTIONS]{ARGUMENTS.get(command, '')}"
+    assert description.split() == cli.commands[command].help.split()  # the whole of its own description, rewrapped
 
 
 def test_group_help_lists_the_commands():
-    result = CliRunner().invoke(cli, ["--help"], catch_exceptions=False)
-    assert result.exit_code == 0
-    listed = [line.split()[0] for line in result.output.split("Commands:\n", 1)[1].splitlines() if line.strip()]
+    output = help_of()
+    listed = [line.split()[0] for line in output.split("Commands:\n", 1)[1].splitlines() if line.strip()]
     assert listed == sorted(cli.commands)
-    assert {"run", "backfill", "status", "history", "record", "docs", "report"} <= set(listed)
+    assert options_in(output) == {"--project-dir", "--target", "--help"}  # the README: the group takes these two
+
+
+def test_every_command_and_option_the_readme_shows_exists():
+    """Each `runner ...` line of the README's shell blocks names a real command with options it has,
+    and so does every option the backfill and history sections name."""
+    shown = readme_command_lines()
+    assert set(shown) == set(cli.commands)  # every command is shown, and only those
+    for command, options in shown.items():
+        assert options <= options_in(help_of(command)), command
+    assert set(re.findall(r"`(--[a-z-]+)", section("backfill"))) <= options_in(help_of("backfill"))
+    assert set(re.findall(r"`(--[a-z-]+)", section("history"))) <= options_in(help_of("history"))
+    for command in ("run", "backfill", "status"):  # "`run`, `backfill` and `status` take `--source-dir DIR`"
+        assert "--source-dir" in options_in(help_of(command))
 
 
 def test_bad_date_option_is_a_usage_error():
     result = CliRunner().invoke(cli, ["status", "--start", "2018-02-30"])
     assert result.exit_code == 2
-    assert "Invalid value for '--start': '2018-02-30' is not a real calendar date" in result.output
+    assert result.output.splitlines()[-1] == (
+        "Error: Invalid value for '--start': '2018-02-30' is not a real calendar date (day is out of range for month)")
 
 
 def test_missing_project_is_one_clear_error(tmp_path):

@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -95,8 +96,11 @@ def watch_console(page) -> list[str]:
 def test_ui_help(project):
     result = project.runner("ui", "--help", catch=False)
     assert result.exit_code == 0
-    assert "Serve the partition console" in result.output
-    assert "--port" in result.output and "--host" in result.output and "127.0.0.1" in result.output
+    assert " ".join(result.output.split("\nOptions:\n", 1)[1].split()) == (
+        "--port INTEGER RANGE The port (0: any free port). [default: 8580; 0<=x<=65535] "  # the README's defaults
+        "--host TEXT The address to listen on; anything but loopback lets other machines start backfills. [default: 127.0.0.1] "
+        "--source-dir DIRECTORY Folder of the daily files (default: the source_dir var of dbt_project.yml). "
+        "--help Show this message and exit.")
 
 
 def test_overview_shows_each_state_with_its_glyph_and_count(loaded):
@@ -150,6 +154,7 @@ def test_filtering_by_state_and_dates_shows_only_those_cells(loaded):
 
 def history_of(project: Project, day: str) -> list[dict]:
     result = project.runner("history", day, "--json", catch=False)
+    assert result.exit_code == 0, result.output
     return json.loads(result.output)
 
 
@@ -299,6 +304,21 @@ def test_a_backfill_launched_from_the_page_runs_live_and_a_second_is_refused(pro
         console.stop()
 
 
+def first_answer(port: int, timeout: float = 120.0) -> int:
+    """The status of the first request the server on this port answers (it listens a moment after it says where)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        try:
+            connection.request("GET", "/api/job")
+            return connection.getresponse().status
+        except ConnectionRefusedError:
+            assert time.monotonic() < deadline, "the console never listened"
+            time.sleep(0.05)
+        finally:
+            connection.close()
+
+
 def test_another_host_than_loopback_is_served_with_a_warning(project):
     process = subprocess.Popen(
         [sys.executable, "-m", "runner", "--project-dir", str(project.root), "ui", "--host", "0.0.0.0", "--port", "0"],
@@ -308,9 +328,14 @@ def test_another_host_than_loopback_is_served_with_a_warning(project):
     try:
         warning = process.stderr.readline()
         serving = process.stdout.readline()
+        # Once it answers (127.0.0.1 is one of the names it serves when bound to every address), it is serving:
+        # Ctrl-C then stops it cleanly, as on loopback. Before that, it would be an interrupted start-up (130).
+        answered = first_answer(int(serving.rsplit(":", 1)[1].split("/")[0]))
     finally:
         process.send_signal(signal.SIGINT)
-        process.communicate(timeout=90)
+        out, err = process.communicate(timeout=90)
+    assert answered == 200
+    assert (process.returncode, out) == (0, "stopped\n"), err
     assert warning == ("Warning: --host 0.0.0.0: the console is reachable from other machines, and anyone who reaches it "
                        "can read the ledger and the logs and start backfills\n")
     assert re.fullmatch(r"serving http://0\.0\.0\.0:\d+/ \(Ctrl-C to stop\)\n", serving), serving

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -37,11 +36,20 @@ def test_a_locked_warehouse_is_retried_then_named_with_its_holder(project):
     assert project.runner("run", DAYS[1]).exit_code == 0
 
 
-def test_the_runner_lets_go_of_the_warehouse_when_it_ends(project):
+def opened_read_write(path, sql: str) -> subprocess.CompletedProcess:
+    """Another process opens a DuckDB file read-write (it cannot while any process holds the file)
+    and prints what the query finds."""
+    return subprocess.run([sys.executable, "-c", "import duckdb, sys; print(duckdb.connect(sys.argv[1]).execute(sys.argv[2]).fetchall())",
+                           str(path), sql], capture_output=True, text=True, timeout=60)
+
+
+def test_the_runner_lets_go_of_the_warehouse_and_the_ledger_when_it_ends(project):
+    """After a command, another process can open the warehouse and the ledger read-write, and finds
+    the partition's rows and the run's records there."""
     assert project.runner("run", DAYS[0]).exit_code == 0
-    other = subprocess.run(
-        [sys.executable, "-c", "import duckdb, sys; duckdb.connect(sys.argv[1]).execute('select 1')", str(project.warehouse)],
-        capture_output=True, text=True,
-    )
-    assert other.returncode == 0, other.stderr
-    assert os.path.exists(project.ledger)
+
+    warehouse = opened_read_write(project.warehouse, "select count(*) from raw_partition_data")
+    ledger = opened_read_write(project.ledger, "select count(distinct invocation_id), min(partition_date)::varchar from partition_runs")
+
+    assert (warehouse.returncode, warehouse.stdout) == (0, "[(20,)]\n"), warehouse.stderr
+    assert (ledger.returncode, ledger.stdout) == (0, "[(1, '2018-01-01')]\n"), ledger.stderr

@@ -149,17 +149,24 @@ def test_rows_dated_months_away_load_with_a_warning_shown_everywhere(project):
     # Loaded in the same chunk, the other days have no warning of their own.
     assert statuses["2018-01-01"]["warnings"] == [] and statuses["2018-01-03"]["warnings"] == []
 
-    table = project.runner("status", "--start", "2018-01-01", "--end", "2018-01-03").output
-    assert "█!█" in table
-    assert "OK, 1 warning: stg_quotes_dated_near_the_file (3 rows)" in table
+    table = project.runner("status", "--start", "2018-01-01", "--end", "2018-01-03")
+    history = project.runner("history", "2018-01-02")
+    as_json = project.runner("history", "2018-01-02", "--json")
 
-    history = project.runner("history", "2018-01-02").output
-    assert "success with 1 warning" in history
-    assert f"stg_quotes_dated_near_the_file warned for 3 rows of {project.file('2018-01-02')}: quote_date=" in history
-    assert "(and 1 more)" in history
-    nodes = json.loads(project.runner("history", "2018-01-02", "--json").output)[0]["nodes"]
-    warn = next(node for node in nodes if node["status"] == "warn")
-    assert warn["failures"] == 3 and "quote_date=" in warn["message"]
+    assert (table.exit_code, history.exit_code, as_json.exit_code) == (0, 0, 0)
+    lines = table.output.splitlines()
+    assert lines[0] == "█!█"
+    assert next(line for line in lines if line.startswith("2018-01-02")).endswith(
+        "  OK, 1 warning: stg_quotes_dated_near_the_file (3 rows)")
+    message = (f"stg_quotes_dated_near_the_file warned for 3 rows of {project.file('2018-01-02')}: "
+               "quote_date=2018-09-28 open_price=10 high_price=11 low_price=9.5 close_price=10.5 volume=500; "
+               "quote_date=2018-10-01 open_price=10 high_price=11 low_price=9.5 close_price=10.5 volume=1 (and 1 more)")
+    assert re.fullmatch(r"\S+ \S+  \S+  success with 1 warning  rows 4  \d+\.\d\ds", history.output.splitlines()[0])
+    warned_lines = [re.fullmatch(r"    test {7}stg_quotes_dated_near_the_file +warn  \d+\.\d\ds  (.*)", line)
+                    for line in history.output.splitlines() if " warn " in line]
+    assert [line[1] for line in warned_lines] == [message]
+    warn = next(node for node in json.loads(as_json.output)[0]["nodes"] if node["status"] == "warn")
+    assert (warn["failures"], warn["message"]) == (3, message)
 
     page = project.root / "status.html"
     assert project.runner("report", "--out", str(page)).exit_code == 0
@@ -174,7 +181,9 @@ def test_no_message_carries_more_than_a_few_hundred_characters_of_the_file(proje
     assert len(result.output.splitlines()[0]) < 700
     status = project.status("--start", "2018-01-02", "--end", "2018-01-02")["2018-01-02"]
     assert status["state"] == "failed" and len(status["message"]) < 700
-    history = json.loads(project.runner("history", "2018-01-02", "--json").output)
+    history = project.runner("history", "2018-01-02", "--json")
+    assert history.exit_code == 0
+    history = json.loads(history.output)
     assert max(len(node["message"] or "") for run in history for node in run["nodes"]) < 700
 
 
@@ -215,7 +224,8 @@ def test_a_doubled_summary_row_fails_inside_the_transaction(project, loaded):
     result = project.runner("run", "2018-01-02")
 
     assert result.exit_code == 1
-    assert "more than one daily_summary row in partition 2018-01-02 (2 rows)" in result.stdout
+    assert result.stdout.splitlines()[0] == (
+        "2018-01-02  failed  daily_summary: Invalid Input Error: more than one daily_summary row in partition 2018-01-02 (2 rows)")
     assert (project.rows("2018-01-02"), summary(project, "2018-01-02")) == loaded
 
 
@@ -232,6 +242,7 @@ def test_a_summary_that_miscounts_fails_inside_the_transaction(project, loaded):
     result = project.runner("run", "2018-01-02")
 
     assert result.exit_code == 1
-    assert ("quote_count differs from raw_partition_data in partition 2018-01-02 (20 rows in raw_partition_data,"
-            " 21 here)") in result.stdout
+    assert result.stdout.splitlines()[0] == (
+        "2018-01-02  failed  daily_summary: Invalid Input Error: quote_count differs from raw_partition_data in partition"
+        " 2018-01-02 (20 rows in raw_partition_data, 21 here)")
     assert (project.rows("2018-01-02"), summary(project, "2018-01-02")) == loaded

@@ -12,8 +12,12 @@ CELLS = """section => Array.from(section.querySelectorAll('.grid .cell'), cell =
 def test_report_help(project):
     result = project.runner("report", "--help", catch=False)
     assert result.exit_code == 0
-    assert "Write the partition status page: the console's overview as one self-contained HTML file" in " ".join(result.output.split())
-    assert "--out" in result.output and "--start" in result.output
+    assert " ".join(result.output.split("\nOptions:\n", 1)[1].split()) == (
+        "--start DATE First partition, included (default: the defined start). "
+        "--end DATE Last partition, included (default: the defined end, or today). "
+        "--source-dir DIRECTORY Folder of the daily files (default: the source_dir var of dbt_project.yml). "
+        "--out FILE The HTML file to write (default: target/partition_status.html in the project). "  # as the README says
+        "--help Show this message and exit.")
 
 
 def break_price(path) -> None:

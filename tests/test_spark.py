@@ -231,8 +231,9 @@ def test_a_real_shaped_file_loads_as_on_duckdb_with_its_warnings(spark_project, 
     where = "where partition_date = date '2018-01-06'"
     assert spark_project.sql(f"select {COLUMNS} from daily_loads.raw_partition_data {where}") == sorted(
         project.query(f"select {COLUMNS} from raw_partition_data {where}"))
-    entries = json.loads(spark_project.runner(*on, "status", "--json", "--start", "2018-01-06", "--end", "2018-01-06").stdout)
-    on_spark = entries[0]
+    status = spark_project.runner(*on, "status", "--json", "--start", "2018-01-06", "--end", "2018-01-06")
+    assert status.exit_code == 0, status.output
+    on_spark = json.loads(status.stdout)[0]
     on_duckdb = project.status("--start", "2018-01-06", "--end", "2018-01-06")["2018-01-06"]
     assert on_spark["state"] == on_duckdb["state"] == "materialized"
     checks = [(warning["check"], warning["rows"]) for warning in on_spark["warnings"]]
@@ -282,9 +283,9 @@ def test_the_backfill_checks_the_warehouse_through_the_session(spark_project):
     else:
         spark_sql(statement)
 
-    plan = json.loads(spark_project.runner("backfill", "--start", "2018-01-08", "--end", "2018-01-08", "--dry-run",
-                                           "--json").stdout)
-    assert [(item["state"], item["reason"]) for item in plan] == [
+    plan = spark_project.runner("backfill", "--start", "2018-01-08", "--end", "2018-01-08", "--dry-run", "--json")
+    assert plan.exit_code == 0, plan.output
+    assert [(item["state"], item["reason"]) for item in json.loads(plan.stdout)] == [
         ("stale", "warehouse has 0 rows of raw_partition_data, 20 were loaded")]
     assert spark_project.runner("backfill", "--start", "2018-01-08", "--end", "2018-01-08").exit_code == 0
     assert len(spark_project.rows("2018-01-08")) == 20

@@ -36,11 +36,11 @@ def break_number(path: Path) -> None:
 class Console:
     """`runner ui --port 0` in a process of its own, as a user starts it."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, env: dict[str, str] | None = None):
         self.process = subprocess.Popen(
             [sys.executable, "-m", "runner", "--project-dir", str(root), "ui", "--port", "0"],
             cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=ctrl_c_reaches_the_child,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}, preexec_fn=ctrl_c_reaches_the_child,
         )
         line = self.process.stdout.readline()  # the runner says where it serves
         found = re.fullmatch(r"serving (http://127\.0\.0\.1:\d+/) \(Ctrl-C to stop\)\n", line)
@@ -264,8 +264,27 @@ def test_the_static_report_fetches_nothing_and_shows_the_consoles_states(loaded,
     assert errors == []
 
 
-def test_a_backfill_launched_from_the_page_runs_live_and_a_second_is_refused(project):
-    console = Console(project.root)
+# Imported by every Python process started with its folder on PYTHONPATH (the console and the
+# backfills it launches): each partition's build waits until the go file exists, so the page can
+# be seen showing a partition running, whatever the machine's speed.
+BUILDS_WAIT_FOR_GO = """
+import os, pathlib, time
+from runner import dbt
+go = pathlib.Path(os.environ["BUILDS_WAIT_FOR"])
+build = dbt.Dbt.build_partitions
+def waiting(self, dates):
+    while not go.exists():
+        time.sleep(0.02)
+    return build(self, dates)
+dbt.Dbt.build_partitions = waiting
+"""
+
+
+def test_a_backfill_launched_from_the_page_runs_live_and_a_second_is_refused(project, tmp_path):
+    hook, go = tmp_path / "hook", tmp_path / "go"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(BUILDS_WAIT_FOR_GO)
+    console = Console(project.root, {"PYTHONPATH": str(hook), "BUILDS_WAIT_FOR": str(go)})
     try:
         with chromium() as browser:
             page = browser.new_page(viewport={"width": 1280, "height": 800})
@@ -288,8 +307,11 @@ def test_a_backfill_launched_from_the_page_runs_live_and_a_second_is_refused(pro
             refusal.wait_for(timeout=60_000)
             assert "a backfill is already running" in refusal.inner_text() and "lock" in refusal.inner_text()
 
-            # Live: a partition shows running, then all are materialized, with no reload.
+            # Live: a partition shows running (its build waits for the go file), then all are
+            # materialized, with no reload.
             page.locator('.grid .cell[data-state="running"]').first.wait_for(timeout=180_000)
+            assert json.loads(console.request("GET", "/api/job")[1])["job"]["done"] == 0  # held at the first build
+            go.touch()
             page.wait_for_function(
                 "() => Array.from(document.querySelectorAll('.grid .cell')).every(c => c.dataset.state === 'materialized')",
                 timeout=300_000,

@@ -144,3 +144,9 @@ def read_run_results(path: Path) -> RunResults:
         raise ArtifactError(f"{path}: no such file") from None
     except (ValueError, KeyError, TypeError) as error:
         raise ArtifactError(f"{path}: not a dbt run_results.json ({error})") from None
+
+
+def node_name(unique_id: str) -> str:
+    """model.pkg.NAME, test.pkg.NAME.hash, seed.pkg.NAME: the name people know."""
+    parts = unique_id.split(".")
+    return parts[2] if len(parts) > 2 else unique_id

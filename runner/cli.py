@@ -17,6 +17,7 @@ from runner.dbt import Dbt, end_of_command
 from runner.ledger import Ledger, LedgerError
 from runner.loading import Loader, invocations
 from runner.partitions import date_range, parse_partition_date
+from runner.planning import DEFAULT_SELECTION, gather, parse_selection, plan
 from runner.project import PARTITIONED_MODELS, PRIMARY_MODEL, ProjectError, UsageProblem, checked_target, load_project
 from runner.render import (
     Progress,
@@ -31,8 +32,7 @@ from runner.render import (
     summary_lines,
     watch_line,
 )
-from runner.status import AWAITING, RUNNING, STATES
-from runner.tracking import DEFAULT_SELECTION, gather, parse_selection, plan
+from runner.states import AWAITING, RUNNING, STATES
 from runner.warehouse import Holdings
 from runner.watching import Watcher, WatchSettings, one_watcher
 
@@ -384,7 +384,7 @@ def docs(ctx, serve, port):
 @expected_errors
 def report(ctx, start, end, source_dir, out):
     """Write the partition status page: the console's overview as one self-contained HTML file, fetching nothing."""
-    from runner import report as status_page
+    from runner import status_page
 
     project = open_project(ctx, source_dir)
     path, heatmaps = status_page.write(project, resolve_range(project, start, end), out)

@@ -14,15 +14,15 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from runner.artifacts import ArtifactError, RunResults, read_run_results
+from runner.artifacts import ArtifactError, RunResults, node_name, read_run_results
 from runner.checks import Found, found_by_partition, offending_rows_query
 from runner.dbt import Dbt, WarehouseError
 from runner.fingerprints import file_fingerprint, modified_after
 from runner.ledger import Ledger
 from runner.project import Project
-from runner.recording import RUNNING, marker_runs, now, partition_runs
+from runner.recording import marker_runs, now, partition_runs
 from runner.seeds import as_text, seed_fingerprints
-from runner.status import CHANGED_AFTER_THE_RUN, failure_message, node_name
+from runner.states import CHANGED_AFTER_THE_RUN, RUNNING, failure_message
 
 # Failures worth another try: the warehouse locked by another process, an I/O hiccup.
 # A missing file, a bad row or a failed test fails the same way every time.

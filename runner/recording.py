@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from runner.artifacts import NodeResult, RunResults
+from runner.artifacts import NodeResult, RunResults, node_name
 from runner.checks import Found, describe
 from runner.fingerprints import code_fingerprint
 from runner.ledger import PartitionRun
-from runner.status import RUNNING, node_name  # noqa: F401 (RUNNING: the markers' status)
 
 INVOCATION_NODE = "invocation"
 

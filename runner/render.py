@@ -8,12 +8,12 @@ from itertools import groupby
 
 import click
 
-from runner.artifacts import BAD_STATUSES
+from runner.artifacts import BAD_STATUSES, node_name
 from runner.ledger import PartitionRun
 from runner.loading import Outcome
+from runner.planning import Planned
 from runner.project import PRIMARY_MODEL
-from runner.status import STATES, PartitionStatus, node_name
-from runner.tracking import Planned
+from runner.states import STATES, PartitionStatus
 
 STATUS_COLUMNS = ("partition_date", "state", "rows", "last_run_at", "invocation_id", "took", "message")
 

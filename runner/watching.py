@@ -18,10 +18,10 @@ from runner.backfills import BackfillResult, LoadSettings, SeedError
 from runner.dbt import Dbt, release_warehouse
 from runner.loading import Outcome
 from runner.partitions import date_range
+from runner.planning import DEFAULT_SELECTION, gather
 from runner.project import Project, UsageProblem
 from runner.render import awaiting_json
-from runner.status import AWAITING
-from runner.tracking import DEFAULT_SELECTION, gather
+from runner.states import AWAITING
 
 Event = dict  # one thing the watcher did or saw, as printed (one JSON object per line with --json)
 

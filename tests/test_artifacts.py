@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from runner.artifacts import ArtifactError, one_line, partition_dates_of, read_run_results
+from runner.artifacts import ArtifactError, node_name, one_line, partition_dates_of, read_run_results
 from runner.fingerprints import code_fingerprint
 from runner.partitions import date_range, parse_partition_date
-from runner.status import node_name
 
 FIXTURE = Path(__file__).parent / "fixtures" / "run_results_failed.json"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from browser import artifact, chromium
 
-from runner.report import PARTITIONED_MODELS
+from runner.status_page import PARTITIONED_MODELS
 
 CELLS = """section => Array.from(section.querySelectorAll('.grid .cell'), cell => [cell.dataset.date, cell.dataset.state])"""
 

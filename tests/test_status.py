@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from runner.recording import PartitionRun
-from runner.status import failure_message
+from runner.states import failure_message
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 

@@ -19,8 +19,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from runner.console import history, pages, views
+from runner.console.glyphs import known_states
 from runner.console.jobs import Backfills, Options, OptionsError, Refused
-from runner.console.states import known_states
 from runner.dbt import end_of_command
 from runner.partitions import date_range, parse_partition_date
 from runner.project import Project
@@ -50,7 +50,7 @@ class Console:
         self.backfills = Backfills(project)
         self.logs = history.LogIndex(project.artifacts_dir)
         self.name = views.project_name(project)
-        # report.collect may start dbt (a new hand run, changed code): one at a time in a process.
+        # status_page.collect may start dbt (a new hand run, changed code): one at a time in a process.
         self._reading = threading.Lock()
 
     def read(self, build, *args):

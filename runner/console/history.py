@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from runner.artifacts import BAD_STATUSES
-from runner.console.states import display_state
+from runner.artifacts import BAD_STATUSES, node_name
+from runner.console.glyphs import display_state
 from runner.fingerprints import file_fingerprint
 from runner.ledger import Ledger, PartitionRun
 from runner.project import PRIMARY_MODEL, Project
-from runner.report import collect
-from runner.status import PartitionStatus, node_name
+from runner.states import PartitionStatus
+from runner.status_page import collect
 
 # dbt's invocation ids are UUIDs; the runner's artifact folders are uuid4().hex (runner/dbt.py).
 INVOCATION_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

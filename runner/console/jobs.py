@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from runner.partitions import parse_partition_date
+from runner.planning import DEFAULT_SELECTION, parse_selection
 from runner.project import Project
-from runner.tracking import DEFAULT_SELECTION, parse_selection
 
 MAX_CHUNK_SIZE = 100_000
 PARTITION_LINE = re.compile(r"^(\d{4}-\d{2}-\d{2})  (loaded|failed)\b")

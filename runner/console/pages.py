@@ -11,7 +11,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
 from markupsafe import Markup
 
-from runner.console import states
+from runner.console import glyphs
 from runner.console.history import PartitionPage
 from runner.console.jobs import Job
 from runner.console.views import Overview
@@ -20,7 +20,7 @@ ENVIRONMENT = Environment(
     loader=PackageLoader("runner.console", "templates"), autoescape=True, undefined=StrictUndefined,
     trim_blocks=True, lstrip_blocks=True,
 )
-ENVIRONMENT.globals.update(look=states.look, selectable=states.SELECTABLE)
+ENVIRONMENT.globals.update(look=glyphs.look, selectable=glyphs.SELECTABLE)
 ENVIRONMENT.filters.update(
     when=lambda value: value.strftime("%Y-%m-%d %H:%M:%S") if value else "-",
     seconds=lambda value: "-" if value is None else f"{value:.2f}s",
@@ -51,7 +51,7 @@ def _inline_json(value) -> Markup:
 
 
 def _common(static: bool, token: str | None, root: Path | None = None) -> dict:
-    common = {"static": static, "token": token, "state_css": Markup(states.stylesheet()), "root": f"{root}/" if root else None}
+    common = {"static": static, "token": token, "state_css": Markup(glyphs.stylesheet()), "root": f"{root}/" if root else None}
     if static:  # everything inline: the page opens from disk and fetches nothing
         common["inline_css"] = Markup(static_file("console.css"))
         common["inline_js"] = Markup(static_file("report.js"))

@@ -12,7 +12,7 @@ from runner.ledger import Ledger, PartitionRun
 from runner.loading import Loader
 from runner.project import INCREMENTAL_MODELS, PRIMARY_MODEL, Project
 from runner.seeds import seed_fingerprints
-from runner.status import AWAITING, RUNNING, STATES, PartitionStatus, partition_statuses
+from runner.states import AWAITING, RUNNING, STATES, PartitionStatus, partition_statuses
 from runner.warehouse import Holdings, holdings, holdings_through
 
 DEFAULT_SELECTION = ("missing", "failed", "stale")

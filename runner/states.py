@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import groupby
 
-from runner.artifacts import BAD_STATUSES
+from runner.artifacts import BAD_STATUSES, node_name
 from runner.ledger import PartitionRun
 from runner.project import INCREMENTAL_MODELS
 from runner.seeds import changed_seed
@@ -61,12 +61,6 @@ class PartitionStatus:
             "chunk_seconds": round(self.chunk_seconds, 3) if self.chunk_seconds is not None else None,
             "chunk_partitions": self.chunk_partitions,
         }
-
-
-def node_name(unique_id: str) -> str:
-    """model.pkg.NAME, test.pkg.NAME.hash, seed.pkg.NAME: the name people know."""
-    parts = unique_id.split(".")
-    return parts[2] if len(parts) > 2 else unique_id
 
 
 def failure_message(runs: list[PartitionRun]) -> str | None:

@@ -1,6 +1,6 @@
 """How each partition state looks: a glyph and a colour, so a state never relies on colour alone.
 
-Keyed by state name. It lists states that runner/status.py may not produce yet (running, awaiting,
+Keyed by state name. It lists states that runner/states.py may not produce yet (running, awaiting,
 skipped, materialized with warnings): they render as soon as they appear. Two are the console's
 own: `queued` (a backfill launched here will load it) and `skipped` (a model that did not run).
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from runner import tracking
-from runner.status import STATES, PartitionStatus
+from runner import planning
+from runner.states import STATES, PartitionStatus
 
 WARNINGS = "warnings"  # a materialized partition whose status carries warnings
 QUEUED = "queued"  # in a backfill launched from the console, after the invocation under way
@@ -36,7 +36,7 @@ LOOKS = {
 }
 UNKNOWN = Look("?", "#6e7781", "unknown")
 # What a backfill can select (`--only`), as the CLI has it.
-SELECTABLE = tuple(tracking.SELECTABLE)
+SELECTABLE = tuple(planning.SELECTABLE)
 
 
 def look(state: str) -> Look:
@@ -44,7 +44,7 @@ def look(state: str) -> Look:
 
 
 def display_state(status: PartitionStatus, skipped: bool = False) -> str:
-    """The state to draw. A partition being loaded right now is `running` (before status.py has
+    """The state to draw. A partition being loaded right now is `running` (before states.py has
     that state, it says failed with "loading now"); a model that only did not run because an
     upstream node failed is `skipped`; a materialized partition with warnings gets its own mark."""
     if status.state == "running" or (status.state == "failed" and (status.message or "").startswith("loading now")):

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from runner.artifacts import node_name
 from runner.dbt import Dbt
+from runner.planning import gather
 from runner.project import PARTITIONED_MODELS, Project, ProjectError
-from runner.status import PartitionStatus, node_name
-from runner.tracking import gather
+from runner.states import PartitionStatus
 
 
 class ReportError(ProjectError):

@@ -2,126 +2,51 @@
 
 from __future__ import annotations
 
-import functools
 import json
-import math
 import sys
-from datetime import date, timedelta
+from datetime import date
 
 import click
 
 from runner import backfills
-from runner.artifacts import ArtifactError
-from runner.backfills import DEFAULT_CHUNK_MB, DEFAULT_CHUNK_SIZE, DEFAULT_RETRIES, LoadSettings
-from runner.dbt import Dbt, end_of_command
-from runner.ledger import Ledger, LedgerError
+from runner.backfills import LoadSettings
+from runner.cli_parts import (
+    DATE,
+    LATEST,
+    PartitionDate,
+    chunk_options,
+    defined_bounds,
+    expected_errors,
+    open_project,
+    output_options,
+    prepare,
+    range_options,
+    resolve_range,
+    retries_option,
+    selection_option,
+    source_dir_option,
+    valid_target,
+)
+from runner.dbt import Dbt
+from runner.ledger import Ledger
 from runner.loading import Loader, invocations
-from runner.partitions import date_range, parse_partition_date
-from runner.planning import DEFAULT_SELECTION, gather, parse_selection, plan
-from runner.project import PARTITIONED_MODELS, PRIMARY_MODEL, ProjectError, UsageProblem, checked_target, load_project
+from runner.planning import DEFAULT_SELECTION, gather, plan
+from runner.project import PARTITIONED_MODELS, PRIMARY_MODEL
 from runner.render import (
     Progress,
-    awaiting_line,
-    backfill_json,
+    backfill_summary,
+    dry_run_output,
     health_bar,
     history_json,
     history_lines,
-    plan_table,
+    nothing_to_do_output,
     status_json,
     status_table,
-    summary_lines,
     watch_line,
 )
 from runner.states import AWAITING, RUNNING, STATES
 from runner.warehouse import Holdings
 from runner.watching import Watcher, WatchSettings, one_watcher
-
-LATEST = "latest"
-
-
-class PartitionDate(click.ParamType):
-    """A partition key on the command line: a real date written YYYY-MM-DD (or, where allowed, `latest`)."""
-
-    name = "DATE"
-
-    def __init__(self, latest: bool = False):
-        self.latest = latest
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, date) or (self.latest and value == LATEST):
-            return value
-        try:
-            return parse_partition_date(value)
-        except ValueError as error:
-            self.fail(str(error), param, ctx)
-
-
-DATE = PartitionDate()
-
-
-def megabytes_option(ctx, param, value) -> int:
-    """A positive, finite number of megabytes (MiB), as bytes."""
-    if not math.isfinite(value):
-        raise click.BadParameter(f"{value} is not a number of megabytes", ctx, param)
-    return max(1, int(value * 2**20))
-
-
-def selection_option(ctx, param, value):
-    try:
-        return parse_selection(value)
-    except ValueError as error:
-        raise click.BadParameter(str(error), ctx, param) from None
-
-
-def source_dir_option(command):
-    return click.option(
-        "--source-dir", type=click.Path(file_okay=False), default=None,
-        help="Folder of the daily files (default: the source_dir var of dbt_project.yml).",
-    )(command)
-
-
-def range_options(command):
-    """--start/--end, inclusive, defaulting to the partitions defined in dbt_project.yml."""
-    command = click.option("--end", type=DATE, help="Last partition, included (default: the defined end, or today).")(command)
-    return click.option("--start", type=DATE, help="First partition, included (default: the defined start).")(command)
-
-
-def expected_errors(command):
-    """Library errors become one line and exit 1, never a traceback; the warehouse is let go."""
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except UsageProblem as error:
-            raise click.UsageError(str(error)) from None
-        except (ProjectError, LedgerError, ArtifactError) as error:
-            raise click.ClickException(str(error)) from None
-        except KeyboardInterrupt:  # Ctrl-C or SIGTERM outside a load (which prints its own summary)
-            click.echo("runner: interrupted", err=True)
-            raise click.exceptions.Exit(130) from None
-        finally:
-            end_of_command()
-    return wrapper
-
-
-def defined_bounds(project) -> tuple[date, date]:
-    try:
-        return project.defined_partitions().bounds()
-    except ValueError as error:  # a bad RUNNER_NOW
-        raise click.UsageError(str(error)) from None
-
-
-def resolve_range(project, start: date | None, end: date | None, last: int | None = None) -> list[date]:
-    defined_start, defined_end = defined_bounds(project)
-    end = end or defined_end
-    if last is not None:  # the last N partitions up to --end
-        if start is not None:
-            raise click.UsageError("--last counts back from --end: give it or --start, not both")
-        start = end - timedelta(days=last - 1)
-    start = start or defined_start
-    if start > end:
-        raise click.UsageError(f"--start {start} is after --end {end}")
-    return date_range(start, end)
 
 
 @click.group()
@@ -133,67 +58,6 @@ def resolve_range(project, start: date | None, end: date | None, last: int | Non
 def cli(ctx, project_dir, target):
     """Load daily partitions with dbt, backfill ranges and track every partition."""
     ctx.obj = {"project_dir": project_dir, "target": target}
-
-
-def valid_target(name: str | None) -> str | None:
-    try:
-        return checked_target(name or None)
-    except ProjectError as error:
-        raise click.BadParameter(str(error), param_hint="--target") from None
-
-
-def open_project(ctx, source_dir=None):
-    try:
-        return load_project(ctx.obj["project_dir"], source_dir, ctx.obj["target"])
-    except UsageProblem as error:
-        raise click.UsageError(str(error)) from None
-    except ProjectError as error:
-        raise click.ClickException(str(error)) from None
-
-
-def prepare(project) -> Dbt:
-    """dbt for the project, parsed once for the whole command."""
-    dbt = Dbt(project)
-    parsed = dbt.parse()
-    if parsed.error:
-        raise click.ClickException(f"dbt could not parse the project: {parsed.error} (log: {parsed.log_file})")
-    return dbt
-
-
-def load_and_report(dbt: Dbt, dates: list[date], settings: LoadSettings, quiet: bool = False, as_json: bool = False,
-                    awaiting: list[date] | None = None, looked: Holdings | None = None) -> int:
-    """Backfill the dates with progress, then print the summary. Returns the exit code."""
-    progress = Progress(len(dates), enabled=not (quiet or as_json) and sys.stdout.isatty(), lines=not (quiet or as_json))
-    with progress:
-        result = backfills.backfill(dbt, dates, settings, progress.advance, looked)
-    if result.set_aside:
-        click.echo(f"moved the unreadable warehouse aside: {result.set_aside}", err=as_json)
-    if as_json:
-        click.echo(backfill_json(result.outcomes, dates, result.interrupted, result.seconds, awaiting))
-    else:
-        for line in summary_lines(result.loaded, result.failed, result.not_run, result.interrupted, result.seconds):
-            click.echo(line, err=line.startswith("  failed"))
-        if awaiting:
-            click.echo(awaiting_line(awaiting))
-    return result.exit_code
-
-
-def retries_option(command):
-    return click.option("--retries", type=click.IntRange(min=0), default=DEFAULT_RETRIES, show_default=True,
-                        help="Tries again, with backoff, after a transient failure (a locked warehouse, an I/O error).")(command)
-
-
-def chunk_options(command):
-    command = click.option("--chunk-mb", "chunk_bytes", type=click.FloatRange(min=0, min_open=True),
-                           default=DEFAULT_CHUNK_MB, show_default=True, callback=megabytes_option,
-                           help="Most megabytes of daily files per dbt invocation: bounds memory when days are large.")(command)
-    return click.option("--chunk-size", type=click.IntRange(min=1), default=DEFAULT_CHUNK_SIZE, show_default=True,
-                        help="Most partitions per dbt invocation; 1 builds each partition on its own.")(command)
-
-
-def output_options(command):
-    command = click.option("--json", "as_json", is_flag=True, help="Print one JSON document at the end, nothing else.")(command)
-    return click.option("--quiet", is_flag=True, help="Print only the summary.")(command)
 
 
 @cli.command()
@@ -242,24 +106,10 @@ def backfill(ctx, start, end, last, source_dir, selection, dry_run, chunk_size, 
     awaiting = [status.partition_date for status in statuses if status.state == AWAITING]
     if dry_run:
         chunks = invocations(project, [item.partition_date for item in planned], chunk_size, chunk_bytes)
-        if as_json:  # each partition with the number of the dbt invocation that would load it
-            number = {day: n for n, chunk in enumerate(chunks, 1) for day in chunk}
-            click.echo(json.dumps([{**item.as_dict(), "invocation": number[item.partition_date]} for item in planned], indent=2))
-        else:
-            if planned:
-                click.echo(plan_table(planned))
-            click.echo(f"{len(planned)} of {len(dates)} partitions would run in {len(chunks)} dbt "
-                       f"invocation{'' if len(chunks) == 1 else 's'} (dry run: nothing changed)")
-            if awaiting:
-                click.echo(awaiting_line(awaiting))
+        click.echo(dry_run_output(planned, chunks, len(dates), awaiting, as_json))
         return
     if not planned:
-        if as_json:
-            click.echo(backfill_json([], [], False, 0.0, awaiting))
-        else:
-            click.echo(f"Nothing to do: no partition from {dates[0]} to {dates[-1]} is {' or '.join(sorted(selection))}.")
-            if awaiting:
-                click.echo(awaiting_line(awaiting))
+        click.echo(nothing_to_do_output(dates, selection, awaiting, as_json))
         return
     if not dbt.parsed:
         dbt = prepare(project)
@@ -290,11 +140,8 @@ def watch(ctx, source_dir, settle, poll, once, chunk_size, chunk_bytes, retries,
         raise click.UsageError(f"the source folder {project.source_dir} does not exist: create it, or give --source-dir")
 
     def report(event):
-        if as_json:
-            click.echo(json.dumps(event), nl=True)
-        else:
-            line, to_stderr = watch_line(event)
-            click.echo(line, err=to_stderr)
+        line, to_stderr = (json.dumps(event), False) if as_json else watch_line(event)
+        click.echo(line, err=to_stderr)
 
     with one_watcher(project):
         # Kept parsed for as long as it watches; --once parses only when there is something to load.
@@ -413,6 +260,17 @@ def ui(ctx, port, host, source_dir):
     click.echo(f"serving {server.url(sock)} (Ctrl-C to stop)")
     server.serve(project, sock)
     click.echo("stopped")
+
+
+def load_and_report(dbt: Dbt, dates: list[date], settings: LoadSettings, quiet: bool = False, as_json: bool = False,
+                    awaiting: list[date] | None = None, looked: Holdings | None = None) -> int:
+    """Backfill the dates with progress, then print the summary. Returns the exit code."""
+    progress = Progress(len(dates), enabled=not (quiet or as_json) and sys.stdout.isatty(), lines=not (quiet or as_json))
+    with progress:
+        result = backfills.backfill(dbt, dates, settings, progress.advance, looked)
+    for line, to_stderr in backfill_summary(result, awaiting or [], as_json):
+        click.echo(line, err=to_stderr)
+    return result.exit_code
 
 
 def main():

@@ -9,6 +9,7 @@ from itertools import groupby
 import click
 
 from runner.artifacts import BAD_STATUSES, node_name
+from runner.backfills import BackfillResult
 from runner.ledger import PartitionRun
 from runner.loading import Outcome
 from runner.planning import Planned
@@ -226,3 +227,32 @@ def watch_line(event: dict) -> tuple[str, bool]:
     if kind == "ignored":
         return f"ignored {event['path']}: {event['message']}", True
     return f"{kind}: {event['message']}" if event.get("message") else kind, True
+
+
+def dry_run_output(planned: list[Planned], chunks: list[list[date]], total: int, awaiting: list[date], as_json: bool) -> str:
+    """The plan of `backfill --dry-run`: each partition and why, and how many dbt invocations."""
+    if as_json:  # each partition with the number of the dbt invocation that would load it
+        number = {day: n for n, chunk in enumerate(chunks, 1) for day in chunk}
+        return json.dumps([{**item.as_dict(), "invocation": number[item.partition_date]} for item in planned], indent=2)
+    lines = [plan_table(planned)] if planned else []
+    lines.append(f"{len(planned)} of {total} partitions would run in {len(chunks)} dbt "
+                 f"invocation{'' if len(chunks) == 1 else 's'} (dry run: nothing changed)")
+    return "\n".join(lines + ([awaiting_line(awaiting)] if awaiting else []))
+
+
+def nothing_to_do_output(dates: list[date], selection: set[str], awaiting: list[date], as_json: bool) -> str:
+    if as_json:
+        return backfill_json([], [], False, 0.0, awaiting)
+    line = f"Nothing to do: no partition from {dates[0]} to {dates[-1]} is {' or '.join(sorted(selection))}."
+    return "\n".join([line] + ([awaiting_line(awaiting)] if awaiting else []))
+
+
+def backfill_summary(result: BackfillResult, awaiting: list[date], as_json: bool) -> list[tuple[str, bool]]:
+    """The end of a backfill: its lines, each with whether it goes to stderr (the failures, and with
+    --json everything but the one JSON document)."""
+    lines = [(f"moved the unreadable warehouse aside: {result.set_aside}", as_json)] if result.set_aside else []
+    if as_json:
+        return [*lines, (backfill_json(result.outcomes, result.dates, result.interrupted, result.seconds, awaiting), False)]
+    summary = summary_lines(result.loaded, result.failed, result.not_run, result.interrupted, result.seconds)
+    lines += [(line, line.startswith("  failed")) for line in summary]
+    return lines + ([(awaiting_line(awaiting), False)] if awaiting else [])

@@ -1,0 +1,185 @@
+"""The state machine as a table: each partition's state and message from its ledger rows and the
+files, code, seeds and warehouse as they are now. Pure logic: no dbt, no warehouse, no files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from runner.artifacts import node_name
+from runner.ledger import PartitionRun
+from runner.states import CHANGED_AFTER_THE_RUN, RUNNING, partition_statuses
+from runner.warehouse import Holdings
+
+DAY = date(2018, 1, 2)
+LOADED = datetime(2018, 1, 3, 6, 0)
+EARLIER, LATER = LOADED - timedelta(hours=1), LOADED + timedelta(hours=1)
+NODES = {
+    "stg": "model.daily_loads.stg_daily_files__quotes",
+    "raw": "model.daily_loads.raw_partition_data",
+    "summary": "model.daily_loads.daily_summary",
+    "test": "test.daily_loads.not_null_raw_partition_data_close_price.1a2b3c",
+}
+WARN_CHECK = "test.daily_loads.stg_quotes_dated_near_the_file.4d5e6f"
+ROWS = {"stg_daily_files__quotes": 20, "raw_partition_data": 20, "daily_summary": 1}
+CODE = {"stg_daily_files__quotes": "c-stg", "raw_partition_data": "c-raw", "daily_summary": "c-summary"}
+SEEDS = {"calendar": "s1"}
+HELD = Holdings({("raw_partition_data", DAY): 20, ("daily_summary", DAY): 1})
+DEAD_PID = 2**22 + 1  # above Linux's PID_MAX_LIMIT: no process has it
+LIVE = f"loading in runner PID {os.getpid()}"
+INTERRUPTED = "interrupted: the runner stopped while loading it (killed?); run it again"
+
+
+def row(unique_id: str, status: str = "success", invocation: str = "inv-1", at: datetime = LOADED, **changes) -> PartitionRun:
+    """One ledger row of DAY as a good load records it (a model, a test, or the runner's `invocation`
+    marker), with `changes` on top."""
+    kind, name = unique_id.split(".")[0], node_name(unique_id)
+    model = kind == "model"
+    defaults = dict(
+        partition_date=DAY, invocation_id=invocation, unique_id=unique_id, resource_type=kind, status=status, message=None,
+        failures=0 if kind == "test" else None, execution_time=1.0, started_at=at - timedelta(seconds=5), completed_at=at,
+        rows_loaded=ROWS[name] if model and status == "success" else None, source_file=f"/data/{DAY}.csv",
+        source_fingerprint=None if kind == "invocation" else "f1", code_fingerprint=CODE[name] if model else None,
+        recorded_at=at, seeds_fingerprint=json.dumps(SEEDS) if model else None,
+    )
+    return PartitionRun(**{**defaults, **changes})
+
+
+def load(invocation: str = "inv-1", at: datetime = LOADED, every: dict | None = None, **nodes: dict) -> list[PartitionRun]:
+    """A build of DAY (three models and a test) that went well, except as `nodes` (by key of NODES) say."""
+    return [row(uid, invocation=invocation, at=at, **{**(every or {}), **nodes.get(key, {})}) for key, uid in NODES.items()]
+
+
+def marker(status: str, message: str, at: datetime = LATER) -> PartitionRun:
+    return row("invocation", status, invocation="runner-2", at=at, message=message)
+
+
+def error(message: str) -> dict:
+    return {"status": "error", "message": message}
+
+
+SKIPPED = {"status": "skipped"}
+# What the partition is judged on now, unless a case says otherwise.
+NOW = dict(fingerprint="f1", code=CODE, holdings=HELD, seeds=SEEDS, model=None)
+
+
+def case(name: str, runs: list[PartitionRun], expected: tuple[str, str], **now):
+    return pytest.param(runs, {**NOW, **now}, expected, id=name)
+
+
+CASES = [
+    # Never loaded
+    case("awaiting: no runs, no file", [], ("awaiting", "never loaded; its file has not arrived"), fingerprint=None),
+    case("missing: no runs, a file", [], ("missing", "never loaded")),
+    case("another day's runs do not count", [row(NODES["raw"], partition_date=DAY + timedelta(days=1))], ("missing", "never loaded")),
+    # Materialized, with or without warnings
+    case("materialized: all as loaded", load(), ("materialized", "OK")),
+    case("materialized: warehouse not checked, the ledger is trusted", load(),
+         ("materialized", "OK"), holdings=Holdings(unchecked="the warehouse could not be checked: a load holds it")),
+    case("materialized: code not compiled now is trusted", load(), ("materialized", "OK"), code={}),
+    case("warnings: one check with rows", load() + [row(WARN_CHECK, "warn", failures=12, message="12 rows dated far from the file")],
+         ("materialized", "OK, 1 warning: stg_quotes_dated_near_the_file (12 rows)")),
+    case("warnings: two, in node order, one row and unknown rows",
+         load() + [row(WARN_CHECK, "warn", failures=None), row("test.daily_loads.accepted_range_volume.9", "warn", failures=1)],
+         ("materialized", "OK, 2 warnings: accepted_range_volume (1 row), stg_quotes_dated_near_the_file")),
+    # Failed
+    case("failed: a model's error, named by its node", load(raw=error("Binder Error: column x not found"), summary=SKIPPED),
+         ("failed", "raw_partition_data: Binder Error: column x not found")),
+    case("failed: a check's message that names it is kept",
+         load(test={"status": "fail", "failures": 2, "message": "not_null_raw_partition_data_close_price failed: 2 rows"}),
+         ("failed", "not_null_raw_partition_data_close_price failed: 2 rows")),
+    case("failed: the error before the skips it caused",
+         load(stg=error("unparseable number"), raw=SKIPPED, summary=SKIPPED, test=SKIPPED),
+         ("failed", "stg_daily_files__quotes: unparseable number")),
+    case("failed: only skips, without a message", load(summary=SKIPPED), ("failed", "daily_summary: skipped")),
+    case("failed: a failure outranks a changed file", load(raw=error("boom")), ("failed", "raw_partition_data: boom"), fingerprint="f2"),
+    case("failed: dbt wrote no results (a lock)", load(at=EARLIER) + [marker("error", "Could not set lock on file")],
+         ("failed", "invocation: Could not set lock on file")),
+    case("failed: interrupted by a signal", load(at=EARLIER) + [marker("interrupted", "interrupted by Ctrl-C or SIGTERM")],
+         ("failed", "invocation: interrupted by Ctrl-C or SIGTERM")),
+    # Running, or a dead runner's marker
+    case("running: the marker's runner lives", load(at=EARLIER) + [marker(RUNNING, LIVE)], ("running", f"loading now ({LIVE})")),
+    case("dead runner: its marker is an interruption", [marker(RUNNING, f"loading in runner PID {DEAD_PID}")], ("failed", INTERRUPTED)),
+    case("dead runner: a marker naming no PID", [marker(RUNNING, "loading")], ("failed", INTERRUPTED)),
+    case("a load after a dead runner's marker counts", [marker(RUNNING, f"loading in runner PID {DEAD_PID}", at=EARLIER)] + load(),
+         ("materialized", "OK")),
+    # Stale: the file
+    case("stale: file changed", load(), ("stale", "source file changed since it was loaded"), fingerprint="f2"),
+    case("stale: file gone", load(), ("stale", "source file is gone since it was loaded"), fingerprint=None),
+    case("stale: file changed after the run began", load(every={"source_fingerprint": CHANGED_AFTER_THE_RUN}),
+         ("stale", "source file changed after the run that loaded it started")),
+    # Stale: the code, the seeds
+    case("stale: code changed", load(), ("stale", "code of raw_partition_data changed since it was loaded"),
+         code={**CODE, "raw_partition_data": "c-raw-2"}),
+    case("stale: a seed changed", load(), ("stale", "seed calendar changed since it was loaded"), seeds={"calendar": "s2"}),
+    case("stale: a seed added", load(), ("stale", "seed holidays changed since it was loaded"), seeds={**SEEDS, "holidays": "h1"}),
+    # Stale: the warehouse
+    case("stale: warehouse rows differ", load(), ("stale", "warehouse has 15 rows of raw_partition_data, 20 were loaded"),
+         holdings=Holdings({("raw_partition_data", DAY): 15, ("daily_summary", DAY): 1})),
+    case("stale: a table dropped", load(), ("stale", "warehouse has 0 rows of raw_partition_data, 20 were loaded"),
+         holdings=Holdings({("daily_summary", DAY): 1})),
+    case("stale: warehouse gone", load(), ("stale", "warehouse file is gone (/w.duckdb)"),
+         holdings=Holdings(gone="warehouse file is gone (/w.duckdb)")),
+    case("stale: the warehouse is named before the file", load(), ("stale", "warehouse file is gone (/w.duckdb)"),
+         holdings=Holdings(gone="warehouse file is gone (/w.duckdb)"), fingerprint="f2"),
+    # An older run recorded later: the last to run counts, not the last recorded
+    case("older run recorded later does not hide a change",
+         load() + load("inv-0", at=EARLIER, every={"recorded_at": LATER, "source_fingerprint": "f2"}),
+         ("stale", "source file changed since it was loaded"), fingerprint="f2"),
+    case("older failed run recorded later does not fail it",
+         load() + load("inv-0", at=EARLIER, every={"recorded_at": LATER}, raw=error("boom")), ("materialized", "OK")),
+    # --model: that model's own node, and the runner's markers
+    case("model: another node's failed check does not count", load(test={"status": "fail", "message": "2 rows"}),
+         ("materialized", "OK"), model="daily_summary"),
+    case("model: its own error", load(summary=error("Division by zero")), ("failed", "daily_summary: Division by zero"),
+         model="daily_summary"),
+    case("model: another model's error does not count", load(summary=error("Division by zero")), ("materialized", "OK"),
+         model="raw_partition_data"),
+    case("model: another model's code change does not count", load(), ("materialized", "OK"),
+         code={**CODE, "raw_partition_data": "c-raw-2"}, model="daily_summary"),
+    case("model: checks' warnings are not its own", load() + [row(WARN_CHECK, "warn", failures=12)], ("materialized", "OK"),
+         model="raw_partition_data"),
+    case("model: a marker covers every model", load(at=EARLIER) + [marker(RUNNING, LIVE)], ("running", f"loading now ({LIVE})"),
+         model="daily_summary"),
+    case("model: never built by that model", [row(NODES["raw"])], ("missing", "never loaded"), model="daily_summary"),
+]
+
+
+def judge(runs: list[PartitionRun], now: dict, chunk_sizes: dict[str, int] | None = None):
+    return partition_statuses([DAY], runs, {DAY: now["fingerprint"]}, "raw_partition_data", now["model"], now["code"],
+                              now["holdings"], chunk_sizes, now["seeds"])[0]
+
+
+@pytest.mark.parametrize(("runs", "now", "expected"), CASES)
+def test_state_and_message(runs, now, expected):
+    """Each partition gets exactly one state and a message that says why, from its last run and what is there now."""
+    status = judge(runs, now)
+    assert (status.state, status.message) == expected
+
+
+@pytest.mark.parametrize(("runs", "holdings", "chunk_sizes", "expected"), [
+    pytest.param(load(), HELD, {"inv-1": 4}, (20, 1.0, 4.0, 4), id="a chunk's time shared among its partitions"),
+    pytest.param(load(), HELD, None, (20, 4.0, 4.0, 1), id="an invocation of one partition"),
+    pytest.param(load(raw=error("boom")), Holdings({("raw_partition_data", DAY): 18}), None, (18, 4.0, 4.0, 1),
+                 id="failed: the rows the warehouse still holds"),
+    pytest.param(load(raw=error("boom")), Holdings(unchecked="not checked"), None, (None, 4.0, 4.0, 1),
+                 id="failed, warehouse not checked: rows unknown"),
+])
+def test_rows_and_time(runs, holdings, chunk_sizes, expected):
+    """Rows are the primary model's (the warehouse's when the run failed); a chunk's time is shared out."""
+    status = judge(runs, {**NOW, "holdings": holdings}, chunk_sizes)
+    assert (status.rows, status.duration, status.chunk_seconds, status.chunk_partitions) == expected
+    assert (status.invocation_id, status.last_run_at) == ("inv-1", LOADED)
+
+
+def test_this_module_needs_no_dbt():
+    """The state machine's tests import no dbt (a fresh interpreter: the suite's conftest does)."""
+    code = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import {Path(__file__).stem}; " \
+           "print(sorted({name.split('.')[0] for name in sys.modules if name.startswith('dbt')}))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import shutil
 import sys
 import uuid
 from contextlib import contextmanager
@@ -13,14 +14,14 @@ from datetime import date
 from pathlib import Path
 
 from runner import code_cache
-from runner.artifacts import one_line
+from runner.artifacts import ArtifactError, RunResults, one_line, read_run_results
 from runner.fingerprints import code_fingerprint
-from runner.partitions import as_date
 from runner.project import PARTITIONED_SELECTOR, Project, ProjectError
 
 # What the engine (a Spark JVM, a library) writes to stderr while dbt runs, appended, beside the
 # invocations' folders: Spark's log lines reach neither the terminal nor the runner's output.
 ENGINE_LOG = "engine.log"
+PARTIAL_PARSE = "partial_parse.msgpack"  # what dbt keeps of a parse, in each invocation's folder
 
 
 class WarehouseError(ProjectError):
@@ -42,6 +43,12 @@ class Invocation:
     @property
     def log_file(self) -> Path:
         return self.target_path / "dbt.log"
+
+    def results(self) -> RunResults:
+        """This invocation's own run_results.json, read; ArtifactError when dbt stopped before it."""
+        if self.error:
+            raise ArtifactError(self.error)
+        return read_run_results(self.run_results)
 
 
 class Dbt:
@@ -120,6 +127,16 @@ class Dbt:
         gc.unfreeze()  # the old project's objects may go
         return self.parse()
 
+    def docs_generate(self) -> Invocation:
+        """`dbt docs generate --static` in a folder of its own ("docs"), with manifest.json (the site
+        serves it), starting from the runner's last parse; usage tracking off: nothing is sent."""
+        parsed, docs = (self.project.artifacts_dir / folder / PARTIAL_PARSE for folder in ("parse", "docs"))
+        if parsed.is_file() and not docs.is_file():  # dbt checks it, and parses in full if it no longer matches
+            docs.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(parsed, docs)
+        return self._invoke(["docs", "generate", "--static", "--no-send-anonymous-usage-stats", "--vars", self._vars()],
+                            folder="docs", write_json=True)[0]
+
     def seed(self) -> Invocation:
         return self._invoke(["seed", "--vars", self._vars()], self._manifest)[0]
 
@@ -167,25 +184,6 @@ class Dbt:
         if fingerprints:
             code_cache.remember(self.project, key, fingerprints)
         return fingerprints
-
-    def count_rows(self, relations: dict[str, str], dates: list[date]) -> dict[tuple[str, date], int]:
-        """Rows per model and partition, counted from the data (dbt-duckdb reports no row counts).
-        `relations` maps model names to their relations as dbt rendered them."""
-        if not relations:
-            return {}
-        days = ", ".join(f"date '{day.isoformat()}'" for day in dates)
-        query = " union all ".join(
-            f"select '{model}' as model, partition_date, count(*) as row_count from {relation}"
-            f" where partition_date in ({days}) group by partition_date"
-            for model, relation in relations.items()
-        )
-        try:
-            _, rows = self.query(query)
-        except WarehouseError as error:
-            raise WarehouseError(f"cannot count rows in {', '.join(relations.values())}: {error}") from None
-        counted = {(row[0], as_date(row[1])): int(row[2]) for row in rows}
-        # A partition with no rows has no group: it counts zero.
-        return {(model, day): counted.get((model, day), 0) for model in relations for day in dates}
 
     @property
     def parsed(self) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import shutil
 from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -16,7 +15,6 @@ from runner.project import Project, ProjectError
 SITE_FILES = ("index.html", "manifest.json", "catalog.json")
 STATIC_FILE = "static_index.html"
 HOST = "127.0.0.1"
-PARTIAL_PARSE = "partial_parse.msgpack"
 
 
 class DocsError(ProjectError):
@@ -47,12 +45,7 @@ def generate(project: Project) -> DocsSite:
     """`dbt docs generate --static` in the runner's own docs folder. No partition var is needed
     (the models render for the first defined partition) and nothing is fetched or sent: usage
     tracking is off, so the page loads no tracker either."""
-    dbt = Dbt(project)
-    _warm_start(project.artifacts_dir)
-    invocation, _ = dbt._invoke(
-        ["docs", "generate", "--static", "--no-send-anonymous-usage-stats", "--vars", dbt._vars()], folder="docs",
-        write_json=True,  # the site serves manifest.json
-    )
+    invocation = Dbt(project).docs_generate()
     # The catalog is read from the warehouse: let go of it before anything else (serving may last hours).
     release_warehouse()
     if invocation.error:
@@ -62,15 +55,6 @@ def generate(project: Project) -> DocsSite:
     if missing:
         raise DocsError(f"dbt docs generate wrote no {', '.join(missing)} (log: {invocation.log_file})")
     return site
-
-
-def _warm_start(artifacts: Path) -> None:
-    """Start from the runner's last parse (its partial_parse.msgpack, same vars and profile) rather
-    than a full parse; dbt checks the file and parses in full if it no longer matches."""
-    parsed, docs = artifacts / "parse" / PARTIAL_PARSE, artifacts / "docs" / PARTIAL_PARSE
-    if parsed.is_file() and not docs.is_file():
-        docs.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(parsed, docs)
 
 
 class _SiteHandler(SimpleHTTPRequestHandler):

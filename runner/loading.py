@@ -14,6 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TypeVar
 
+from runner import warehouse
 from runner.artifacts import ArtifactError, RunResults, node_name, read_run_results
 from runner.checks import Found, found_by_partition, offending_rows_query
 from runner.dbt import Dbt, WarehouseError
@@ -178,13 +179,11 @@ class Loader:
         try:
             invocation = self.dbt.build_partitions(dates)  # raises KeyboardInterrupt on a signal
             try:
-                if invocation.error:
-                    raise ArtifactError(invocation.error)
-                results = read_run_results(invocation.run_results)
+                results = invocation.results()
             except ArtifactError as error:
                 self.ledger.record(marker_runs(marker, dates, files, "error", str(error)), replacing=marker)
                 return Outcome(dates, False, marker, time.monotonic() - started, str(error), log_file=invocation.log_file)
-            rows = self.dbt.count_rows(built_relations(results), dates)
+            rows = warehouse.count_rows(self.dbt, built_relations(results), dates)
             found = self.found_by_checks(results)
         except KeyboardInterrupt:
             self.ledger.record(marker_runs(marker, dates, files, "interrupted", "interrupted by Ctrl-C or SIGTERM"),
@@ -236,7 +235,7 @@ class Loader:
         # The files as they are now describe what the run loaded only if they have not changed since it began.
         fingerprints = as_of({day: file_fingerprint(path) for day, path in files.items()}, files, results.started_at)
         try:
-            rows = self.dbt.count_rows(built_relations(results), results.partition_dates)
+            rows = warehouse.count_rows(self.dbt, built_relations(results), results.partition_dates)
         except WarehouseError as error:  # the warehouse was replaced since, or the run used another one
             raise ArtifactError(f"{path}: its tables are not in {project.warehouse_path}: {error}") from None
         self.ledger.record(partition_runs(results, files, fingerprints, rows, str(project.source_dir), seeds=as_text(self.seeds)))

@@ -111,3 +111,23 @@ def holdings_through(dbt: Dbt, models: tuple[str, ...], start: date, end: date) 
             return Holdings(unchecked=f"the warehouse could not be checked: {str(error)[:200]}")
         rows.update({(model, as_date(day)): int(count) for day, count in found})
     return Holdings(rows)
+
+
+def count_rows(dbt: Dbt, relations: dict[str, str], dates: list[date]) -> dict[tuple[str, date], int]:
+    """Rows per model and partition, counted from the data (dbt-duckdb reports no row counts).
+    `relations` maps model names to their relations as dbt rendered them."""
+    if not relations:
+        return {}
+    days = ", ".join(f"date '{day.isoformat()}'" for day in dates)
+    query = " union all ".join(
+        f"select '{model}' as model, partition_date, count(*) as row_count from {relation}"
+        f" where partition_date in ({days}) group by partition_date"
+        for model, relation in relations.items()
+    )
+    try:
+        _, rows = dbt.query(query)
+    except WarehouseError as error:
+        raise WarehouseError(f"cannot count rows in {', '.join(relations.values())}: {error}") from None
+    counted = {(row[0], as_date(row[1])): int(row[2]) for row in rows}
+    # A partition with no rows has no group: it counts zero.
+    return {(model, day): counted.get((model, day), 0) for model in relations for day in dates}

@@ -9,17 +9,18 @@ PAUSED_RUNNER = """
 import importlib, pathlib, sys, time
 from runner.cli import main
 ready, go = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
-# count_rows: after the build, the warehouse held; build_partitions: before it (methods of Dbt);
-# or any method as module:Class.method
+# build_partitions: before dbt runs (a method of Dbt); runner.warehouse:count_rows: after the
+# build, the warehouse held; or any method or function as module:Class.method or module:function
 module, _, where = sys.argv[3].rpartition(":")
 owner_name, _, name = where.rpartition(".")
-owner = getattr(importlib.import_module(module or "runner.dbt"), owner_name or "Dbt")
+owner = importlib.import_module(module or "runner.dbt")
+owner = getattr(owner, owner_name or "Dbt") if owner_name or not module else owner  # a method, or a module's function
 method = getattr(owner, name)
-def paused(self, *args):
+def paused(*args):
     ready.touch()
     while not go.exists():
         time.sleep(0.02)
-    return method(self, *args)
+    return method(*args)
 setattr(owner, name, paused)
 sys.argv = ["runner", *sys.argv[4:]]
 main()

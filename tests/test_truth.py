@@ -16,6 +16,8 @@ import duckdb
 import pytest
 from children import PAUSED_RUNNER
 
+COUNT_ROWS = "runner.warehouse:count_rows"  # the wait point: the partition built, the warehouse held
+
 DBT = str(Path(sys.executable).with_name("dbt"))
 DAYS = ("2018-01-01", "2018-01-02", "2018-01-03")
 RANGE = ("--start", DAYS[0], "--end", DAYS[-1])
@@ -162,7 +164,7 @@ def test_an_older_run_recorded_later_does_not_override_a_newer_one(project, tmp_
 def test_a_partition_in_flight_is_running_while_its_runner_lives(project, backfilled, tmp_path):
     ready, go = tmp_path / "ready", tmp_path / "go"
     project.file(DAYS[1]).write_text(project.file(DAYS[1]).read_text() + "\n")  # stale: the backfill reloads it
-    child = subprocess.Popen([sys.executable, "-c", PAUSED_RUNNER, str(ready), str(go), "count_rows", "--project-dir", str(project.root),
+    child = subprocess.Popen([sys.executable, "-c", PAUSED_RUNNER, str(ready), str(go), COUNT_ROWS, "--project-dir", str(project.root),
                               "backfill", *RANGE], cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wait_for(ready.exists)
@@ -367,7 +369,7 @@ def test_a_lock_released_after_the_first_attempt_is_retried_and_a_data_error_is_
 def test_a_running_backfill_holds_the_warehouse_against_others_and_status_answers(project, backfilled, tmp_path):
     ready, go = tmp_path / "ready", tmp_path / "go"
     project.file(DAYS[1]).write_text(project.file(DAYS[1]).read_text() + "\n")
-    child = subprocess.Popen([sys.executable, "-c", PAUSED_RUNNER, str(ready), str(go), "count_rows", "--project-dir", str(project.root),
+    child = subprocess.Popen([sys.executable, "-c", PAUSED_RUNNER, str(ready), str(go), COUNT_ROWS, "--project-dir", str(project.root),
                               "backfill", *RANGE], cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wait_for(ready.exists)

@@ -25,7 +25,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from bench.contenders import BIN, PRODUCT_FILES, REPO, copy_project, dbt_args, dbt_vars
-from runner.sample_data import write_days
+from bench.sample_data import write_days
 
 FIRST_DAY = date(2018, 1, 1)  # the sample project defines January 2018
 LOADED_DAYS = 5

@@ -113,7 +113,7 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def source_files(data_dir: Path, workload: Workload, seed: int) -> Path:
     """The workload's daily files, generated once (write_days is deterministic) and cached."""
-    from runner.sample_data import write_days
+    from bench.sample_data import write_days
 
     folder = (data_dir / f"{workload.name}-seed{seed}").resolve()
     marker = folder / ".complete"

@@ -14,10 +14,10 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
+from bench.sample_data import write_days
 from runner.cli import cli
 from runner.dbt import Dbt
 from runner.project import load_project
-from runner.sample_data import write_days
 
 REPO = Path(__file__).resolve().parent.parent
 PROJECT_FILES = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "data-tests"]

@@ -86,7 +86,7 @@ def spark_project(request, template_project, tmp_path_factory):
         project = SparkProject(root, target, cluster)
         # Ten days: 01..05 for the backfill and the DuckDB comparison, the rest for the cases below.
         # Spark in local mode takes seconds a query, so the cases share as few dbt builds as they can.
-        from runner.sample_data import write_days
+        from bench.sample_data import write_days
 
         write_days(project.source_dir, FIRST_DAY, days=10, rows=20)
         result = project.runner("--target", target, "backfill", "--start", "2018-01-01", "--end", "2018-01-05")

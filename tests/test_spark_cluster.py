@@ -35,7 +35,7 @@ def cluster_project(template_project, tmp_path_factory, spark_cluster):
         patch.setenv("SPARK_THRIFT_PORT", str(spark_cluster.thrift_port))
         patch.chdir(root)
         project = Project(root)
-        from runner.sample_data import write_days
+        from bench.sample_data import write_days
 
         write_days(project.source_dir, FIRST_DAY, days=6, rows=20)
         result = project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-02")

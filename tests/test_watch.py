@@ -18,8 +18,8 @@ from children import PAUSED_RUNNER
 from conftest import ctrl_c_reaches_the_child
 from test_interrupts import wait_for
 
+from bench.sample_data import write_days
 from runner.arrivals import Arrivals
-from runner.sample_data import write_days
 
 TIMEOUT = 120.0  # seconds: only a broken watcher ever waits this long
 

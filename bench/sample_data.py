@@ -7,7 +7,6 @@ a few trading days before the file (late corrections) or end without a newline.
 
 from __future__ import annotations
 
-import argparse
 import random
 from datetime import date, timedelta
 from pathlib import Path
@@ -50,19 +49,3 @@ def write_days(out_dir: Path, start: date, days: int, rows: int, seed: int = 7) 
         path.write_text("\n".join([header, *day_rows(day, rows, rng)]) + ending)
         paths.append(path)
     return paths
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("data/source"))
-    parser.add_argument("--start", type=date.fromisoformat, default=date(2018, 1, 1))
-    parser.add_argument("--days", type=int, default=31)
-    parser.add_argument("--rows", type=int, default=20)
-    parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args()
-    paths = write_days(args.out, args.start, args.days, args.rows, args.seed)
-    print(f"wrote {len(paths)} files to {args.out}")
-
-
-if __name__ == "__main__":
-    main()

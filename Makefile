@@ -48,7 +48,7 @@ spark-test: $(SPARK_STAMP)
 	$(BIN)/python -c 'import pyspark, pyhive.hive, dbt.adapters.spark'
 	$(BIN)/pytest -q -m spark --durations=10
 
-# A local Spark standalone cluster with a Thrift server for the cluster target (README, Scaling out):
+# A local Spark standalone cluster with a Thrift server for the cluster target (docs/spark.md, On a cluster):
 # everything on 127.0.0.1, under data/cluster (CLUSTER_DIR); ports from CLUSTER_*_PORT.
 cluster-start: $(SPARK_STAMP)
 	PYTHON=$(BIN)/python scripts/cluster-start

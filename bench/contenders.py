@@ -12,7 +12,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-PRODUCT_FILES = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "data-tests"]
+PRODUCT_FILES = ["dbt_project.yml", "selectors.yml", "profiles.yml", "models", "macros", "seeds", "data-tests"]
 MICROBATCH_PROJECT = REPO / "bench" / "microbatch_project"
 
 LABELS = {

@@ -1,4 +1,16 @@
-{# The absolute path of one partition's file: <source_dir>/<YYYY-MM-DD>.csv. #}
+{# The naming rule of the daily files, the one place the project writes it: the file of a partition
+   is <source_dir>/<YYYY-MM-DD>.csv. With `day` (an ISO date string): that partition's file name.
+   Without: the regular expression of such a name at the end of a path, the date its group 1 (it
+   does not anchor the name's start). `dot`: a literal dot as the engine's SQL strings write it. #}
+{% macro daily_file_name(day=none, dot='\\.') %}
+    {%- if day is not none -%}
+        {{- return(day ~ '.csv') -}}
+    {%- endif -%}
+    {{- return('([0-9]{4}-[0-9]{2}-[0-9]{2})' ~ dot ~ 'csv$') -}}
+{% endmacro %}
+
+
+{# The absolute path of one partition's file: <source_dir>/<YYYY-MM-DD>.csv (daily_file_name). #}
 {% macro partition_file_path(day) %}
     {%- set source_dir = var('source_dir') | string -%}
     {%- if flags.PROJECT_DIR and not source_dir.startswith('/') -%}
@@ -9,7 +21,7 @@
         {#- the engines' file readers take a path as a glob pattern: it would match other folders -#}
         {{ exceptions.raise_compiler_error("The var 'source_dir' must not contain *, ?, [, ], { or } (file readers take them as patterns): " ~ source_dir) }}
     {%- endif -%}
-    {{- return(source_dir.rstrip('/') ~ '/' ~ day ~ '.csv') -}}
+    {{- return(source_dir.rstrip('/') ~ '/' ~ daily_file_name(day)) -}}
 {% endmacro %}
 
 
@@ -152,7 +164,7 @@
 {% endmacro %}
 
 {% macro default__partition_date_of_file(path_column) -%}
-    cast(regexp_extract({{ path_column }}, '([0-9]{4}-[0-9]{2}-[0-9]{2})\.csv$', 1) as date)
+    cast(regexp_extract({{ path_column }}, '{{ daily_file_name() }}', 1) as date)
 {%- endmacro %}
 
 
@@ -255,7 +267,8 @@
 
 
 {% macro spark__partition_date_of_file(path_column) -%}
-    to_date(regexp_extract({{ path_column }}, '([0-9]{4}-[0-9]{2}-[0-9]{2})[.]csv$', 1), 'yyyy-MM-dd')
+    {#- Spark's SQL strings take a backslash as an escape: the dot as a class. -#}
+    to_date(regexp_extract({{ path_column }}, '{{ daily_file_name(dot='[.]') }}', 1), 'yyyy-MM-dd')
 {%- endmacro %}
 
 

@@ -102,21 +102,6 @@
 {% endmacro %}
 
 
-{# The day of the week of a date: 0 is Sunday, 6 is Saturday. #}
-{% macro day_of_week(column) %}
-    {{- return(adapter.dispatch('day_of_week')(column)) -}}
-{% endmacro %}
-
-{% macro default__day_of_week(column) -%}
-    extract(dow from {{ column }})
-{%- endmacro %}
-
-{#- Spark counts from 1 (Sunday). -#}
-{% macro spark__day_of_week(column) -%}
-    (extract(dow from {{ column }}) - 1)
-{%- endmacro %}
-
-
 {# One row per partition of this invocation, with its date: the spine that keeps empty days visible. #}
 {% macro partition_spine() %}
     select partition_date

@@ -16,7 +16,7 @@ from pathlib import Path
 from runner import code_cache
 from runner.artifacts import ArtifactError, RunResults, one_line, read_run_results
 from runner.fingerprints import code_fingerprint
-from runner.project import PARTITIONED_SELECTOR, Project, ProjectError
+from runner.project import PARTITIONED_MODELS_SELECTOR, PARTITIONED_SELECTOR, Project, ProjectError
 
 # What the engine (a Spark JVM, a library) writes to stderr while dbt runs, appended, beside the
 # invocations' folders: Spark's log lines reach neither the terminal nor the runner's output.
@@ -149,7 +149,7 @@ class Dbt:
         days = [day.isoformat() for day in dates]
         partition_vars = {"partition_date": days[0]} if len(days) == 1 else {"partition_dates": days}
         # Unit tests do not depend on the data: `make test` runs them, not every partition.
-        command = ["build", "--select", PARTITIONED_SELECTOR, "--exclude-resource-type", "unit_test",
+        command = ["build", "--selector", PARTITIONED_SELECTOR, "--exclude-resource-type", "unit_test",
                    "--vars", self._vars(**partition_vars)]
         return self._invoke(command, self._manifest)[0]
 
@@ -169,7 +169,7 @@ class Dbt:
         if self._manifest is None and self.parse().error:
             return {}
         invocation, result = self._invoke(
-            ["compile", "--select", f"{PARTITIONED_SELECTOR},resource_type:model",
+            ["compile", "--selector", PARTITIONED_MODELS_SELECTOR,
              "--vars", self._vars(partition_date=sample_day.isoformat())],
             self._manifest, folder="compile",
         )

@@ -20,7 +20,7 @@ from runner.dbt import Dbt
 from runner.project import load_project
 
 REPO = Path(__file__).resolve().parent.parent
-PROJECT_FILES = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "data-tests"]
+PROJECT_FILES = ["dbt_project.yml", "selectors.yml", "profiles.yml", "models", "macros", "seeds", "data-tests"]
 FIRST_DAY = date(2018, 1, 1)
 STATUS_REPORTING_IMPORTS = """
 import json, sys

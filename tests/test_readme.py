@@ -260,3 +260,59 @@ def test_the_readmes_ledger_query_runs_as_written(sample):
     with duckdb.connect(str(sample.ledger), read_only=True) as ledger:
         held = ledger.execute("select partition_date::varchar, status, count(*)::varchar from partition_runs group by all").fetchall()
     assert sorted(printed) == sorted(held) and {day for day, _, _ in printed} == {"2018-01-01", "2018-01-02"}
+
+
+def bash(block: str, project) -> subprocess.CompletedProcess:
+    """A README shell block run as written, by bash in the project folder, stopping at a failing line."""
+    return subprocess.run(["bash", "-e", "-c", block], cwd=project.root, capture_output=True, text=True, timeout=600)
+
+
+def said_in_comments(block: str) -> list[re.Pattern]:
+    """The lines a block's comments quote (`"1 loaded, 0 failed in ..."`), `...` standing for the rest."""
+    quoted = re.findall(r'"([^"]+)"', "\n".join(line.split(" # ", 1)[1] for line in block.splitlines() if " # " in line))
+    return [re.compile("^" + re.escape(text).replace(re.escape("..."), ".*") + "$", re.MULTILINE) for text in quoted]
+
+
+def test_the_tour_makes_the_examples_bad_day_and_puts_it_right(sample):
+    """"A five-minute tour" as written, in bash, the project's .venv being these tests' own: its first
+    block makes exactly the bad day the backfill example assumes (a_bad_number_on_the_third), on which
+    the example's backfill fails; its last block, in the same shell (the venv activated), puts the file
+    back byte for byte, prints what its comments quote and leaves the month materialized."""
+    (sample.root / ".venv").symlink_to(Path(sys.executable).parent.parent)
+    original = sample.file("2018-01-03").read_text()
+    a_bad_number_on_the_third(sample)
+    spoiled = sample.file("2018-01-03").read_text()
+    sample.file("2018-01-03").write_text(original)
+
+    first = block_after("## A five-minute tour")
+    made = bash(first, sample)
+
+    assert made.returncode == 0, made.stderr
+    assert sample.file("2018-01-03").read_text() == spoiled
+    runs(sample, "backfill", "--start", "2018-01-01", "--end", "2018-01-05", "--chunk-size", "1", exit_code=1)
+
+    block = block_after("Put the file right")
+    same_shell = [line for line in first.splitlines() if line.startswith("source ")]  # the tour's one shell
+    put_right = bash("\n".join([*same_shell, block]), sample)
+
+    assert put_right.returncode == 0, put_right.stdout + put_right.stderr
+    assert sample.file("2018-01-03").read_text() == original
+    expected = said_in_comments(block)
+    assert len(expected) == 3 and all(pattern.search(put_right.stdout) for pattern in expected), put_right.stdout
+    entries = sample.status()
+    assert len(entries) == 31 and {entry["state"] for entry in entries.values()} == {"materialized"}
+
+
+def test_an_impossible_date_in_vars_fails_as_the_readme_says(sample):
+    """The README's quoted `--vars` date that is not one: dbt exits 2 with the message its comment
+    quotes; the same date unquoted is YAML's traceback and exit 1, as the README says."""
+    block = block_after("and dbt exits 2:")
+    (command,) = commands(block)
+    (message,) = [line.split(" # ", 1)[1] for line in block.splitlines() if " # " in line]
+
+    quoted = subprocess.run(in_the_venv(command), cwd=sample.root, capture_output=True, text=True, timeout=300)
+    unquoted = subprocess.run(in_the_venv([part.replace('"2018-02-30"', "2018-02-30") for part in command]),
+                              cwd=sample.root, capture_output=True, text=True, timeout=300)
+
+    assert quoted.returncode == 2 and message.strip() in quoted.stdout, quoted.stdout
+    assert unquoted.returncode == 1 and unquoted.stderr.splitlines()[-1] == "ValueError: day is out of range for month"

@@ -1,0 +1,7 @@
+{# Files in the source directory whose names are not YYYY-MM-DD.csv (daily_file_name): they would
+   never be loaded. #}
+{% test file_name_is_partition_date(model, column_name) %}
+    select distinct {{ column_name }}
+    from {{ model }}
+    where not regexp_matches({{ column_name }}, '(^|/){{ daily_file_name() }}')
+{% endtest %}

@@ -29,9 +29,10 @@ from runner.cli_parts import (
 )
 from runner.dbt import Dbt
 from runner.ledger import Ledger
-from runner.loading import Loader, invocations
+from runner.loading import invocations
 from runner.planning import DEFAULT_SELECTION, gather, plan
-from runner.project import PARTITIONED_MODELS, PRIMARY_MODEL
+from runner.project import PARTITIONED_MODELS
+from runner.recording import record_hand_run
 from runner.render import (
     Progress,
     backfill_summary,
@@ -199,7 +200,7 @@ def record(ctx, run_results, source_dir):
     """Record a dbt invocation made by hand (default: target/run_results.json) in the ledger."""
     project = open_project(ctx, source_dir)
     path = run_results or project.hand_run_results
-    count = Loader(Dbt(project), Ledger(project.ledger_path), PRIMARY_MODEL).record_hand_run(path)
+    count = record_hand_run(Dbt(project), Ledger(project.ledger_path), path)
     click.echo(f"recorded {count} partition(s) from {path}" if count else f"already recorded: {path}")
 
 

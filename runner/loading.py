@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 import functools
-import os
 import re
 import stat
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
 from runner import warehouse
-from runner.artifacts import ArtifactError, RunResults, node_name, read_run_results
+from runner.artifacts import ArtifactError, RunResults, node_name
 from runner.checks import Found, found_by_partition, offending_rows_query
 from runner.dbt import Dbt, WarehouseError
-from runner.fingerprints import file_fingerprint, modified_after
+from runner.fingerprints import file_fingerprint
 from runner.ledger import Ledger
 from runner.project import Project
-from runner.recording import marker_runs, now, partition_runs
+from runner.recording import LoadRecord, as_of, built_relations, now, partition_runs, seeds_loaded
 from runner.seeds import as_text, seed_fingerprints
-from runner.states import CHANGED_AFTER_THE_RUN, RUNNING, failure_message
+from runner.states import failure_message
 
 # Failures worth another try: the warehouse locked by another process, an I/O hiccup.
 # A missing file, a bad row or a failed test fails the same way every time.
@@ -40,15 +38,6 @@ def retry_transient(attempt: Callable[[], tuple[T, str | None]], retries: int, b
             return result, tried + 1
         time.sleep(backoff(tried))
     raise AssertionError("unreachable")
-
-
-def built_relations(results: RunResults) -> dict[str, str]:
-    """The models an invocation built, by name, with their relations."""
-    return {
-        node_name(node.unique_id): node.relation_name
-        for node in results.nodes
-        if node.resource_type == "model" and node.ok and node.relation_name
-    }
 
 
 def file_size(path: Path) -> int | None:
@@ -83,12 +72,6 @@ def invocations(project: Project, dates: list[date], chunk_size: int, chunk_byte
     # A day without a file fails on its own, with dbt's own message, without failing a chunk.
     alone = [[day] for day, size in sizes.items() if size is None]
     return sorted(alone + chunked(present, chunk_size, chunk_bytes))
-
-
-def as_of(fingerprints: dict[date, str | None], files: dict[date, Path], began: datetime) -> dict[date, str | None]:
-    """The files' fingerprints, except where a file was written after the run began."""
-    return {day: CHANGED_AFTER_THE_RUN if modified_after(files[day], began) else fingerprint
-            for day, fingerprint in fingerprints.items()}
 
 
 class Interrupted(Exception):
@@ -164,7 +147,7 @@ class Loader:
         seeded = retry_transient(lambda: (done := self.dbt.seed(), done.error), self.retries, self.backoff)[0]
         if seeded.error:
             return f"{seeded.error} (log: {seeded.log_file})"
-        self.ledger.record_seeds(warehouse, self.seeds)
+        seeds_loaded(self.ledger, warehouse, self.seeds)
         return None
 
     def load(self, dates: list[date]) -> Outcome:
@@ -174,20 +157,19 @@ class Loader:
         project = self.dbt.project
         files = {day: project.source_file(day) for day in dates}
         fingerprints = {day: file_fingerprint(path) for day, path in files.items()}
-        marker = f"runner-{uuid.uuid4()}"
-        self.ledger.record(marker_runs(marker, dates, files, RUNNING, f"loading in runner PID {os.getpid()}"))
+        record = LoadRecord(self.ledger, dates, files)  # in flight, until one of its ends below
         try:
             invocation = self.dbt.build_partitions(dates)  # raises KeyboardInterrupt on a signal
             try:
                 results = invocation.results()
             except ArtifactError as error:
-                self.ledger.record(marker_runs(marker, dates, files, "error", str(error)), replacing=marker)
-                return Outcome(dates, False, marker, time.monotonic() - started, str(error), log_file=invocation.log_file)
+                record.stopped("error", str(error))
+                return Outcome(dates, False, record.marker, time.monotonic() - started, str(error),
+                               log_file=invocation.log_file)
             rows = warehouse.count_rows(self.dbt, built_relations(results), dates)
             found = self.found_by_checks(results)
         except KeyboardInterrupt:
-            self.ledger.record(marker_runs(marker, dates, files, "interrupted", "interrupted by Ctrl-C or SIGTERM"),
-                               replacing=marker)
+            record.stopped("interrupted", "interrupted by Ctrl-C or SIGTERM")
             raise Interrupted(dates) from None
         runs = partition_runs(results, files, as_of(fingerprints, files, began), rows, str(project.source_dir), found,
                               as_text(self.seeds))
@@ -198,7 +180,7 @@ class Loader:
             invocation.log_file,
         )
         try:
-            self.ledger.record(runs, replacing=marker)
+            record.finished(runs)
         except KeyboardInterrupt:  # held until the write was done (ledger.signals_held): it is recorded
             raise Interrupted(dates, done=outcome) from None
         if results.ok:  # then `runner status` need not compile the models to know their code
@@ -217,26 +199,3 @@ class Loader:
                 except (WarehouseError, KeyError):
                     continue
         return found
-
-    def record_hand_run(self, path: Path, results: RunResults | None = None) -> int:
-        """Record a `dbt run/build --vars '{partition_date: ...}'` made outside the runner (its
-        run_results.json at path, read already or not). Returns how many partitions it covered;
-        0 when it was recorded before."""
-        results = read_run_results(path) if results is None else results
-        if not results.partition_dates:
-            raise ArtifactError(f"{path}: the invocation names no partition_date in its --vars")
-        project = self.dbt.project
-        if not project.ran_on_this_target(results.target):
-            ran_on = results.target or project.default_target
-            raise ArtifactError(f"{path}: the invocation ran on target {ran_on}, not {project.target_name}: use --target {ran_on}")
-        if self.ledger.has_invocation(results.invocation_id):
-            return 0
-        files = {day: project.source_file(day) for day in results.partition_dates}
-        # The files as they are now describe what the run loaded only if they have not changed since it began.
-        fingerprints = as_of({day: file_fingerprint(path) for day, path in files.items()}, files, results.started_at)
-        try:
-            rows = warehouse.count_rows(self.dbt, built_relations(results), results.partition_dates)
-        except WarehouseError as error:  # the warehouse was replaced since, or the run used another one
-            raise ArtifactError(f"{path}: its tables are not in {project.warehouse_path}: {error}") from None
-        self.ledger.record(partition_runs(results, files, fingerprints, rows, str(project.source_dir), seeds=as_text(self.seeds)))
-        return len(results.partition_dates)

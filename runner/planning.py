@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from runner.artifacts import ArtifactError, read_run_results
 from runner.dbt import Dbt
 from runner.fingerprints import file_fingerprint
 from runner.ledger import Ledger, PartitionRun
-from runner.loading import Loader
 from runner.project import INCREMENTAL_MODELS, PRIMARY_MODEL, Project
+from runner.recording import pick_up_hand_run
 from runner.seeds import seed_fingerprints
 from runner.states import AWAITING, RUNNING, STATES, PartitionStatus, partition_statuses
 from runner.warehouse import Holdings, holdings, holdings_through
@@ -44,21 +43,6 @@ def parse_selection(text: str) -> set[str]:
     if unknown or not chosen:
         raise ValueError(f"{', '.join(sorted(unknown)) or 'nothing'} is not a state to load: choose from {', '.join(SELECTABLE)} or all")
     return chosen
-
-
-def pick_up_hand_run(dbt: Dbt, ledger: Ledger) -> None:
-    """A `dbt run --vars '{partition_date: ...}'` made by hand leaves target/run_results.json:
-    record it once, so status is true whoever ran dbt. A run on another target belongs to that
-    target's ledger: `runner --target T status` picks it up."""
-    path = dbt.project.hand_run_results
-    # Nothing to pick up: no readable file, another command (compile, test), a run on another target
-    # or without partitions, or one whose tables are gone. One recorded before is skipped.
-    try:
-        results = read_run_results(path)
-        if results.command in ("run", "build"):
-            Loader(dbt, ledger, PRIMARY_MODEL).record_hand_run(path, results)
-    except ArtifactError:
-        return
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,21 @@
-"""Turning one dbt invocation's results into ledger rows, one per partition and node."""
+"""Every write to the ledger: a load's in-flight marker and its end, runs made by hand, the seeds
+loaded; and turning a dbt invocation's results into ledger rows, one per partition and node."""
 
 from __future__ import annotations
 
+import os
+import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from runner.artifacts import NodeResult, RunResults, node_name
+from runner import warehouse
+from runner.artifacts import ArtifactError, NodeResult, RunResults, node_name, read_run_results
 from runner.checks import Found, describe
-from runner.fingerprints import code_fingerprint
-from runner.ledger import PartitionRun
+from runner.dbt import Dbt, WarehouseError
+from runner.fingerprints import code_fingerprint, file_fingerprint, modified_after
+from runner.ledger import Ledger, PartitionRun
+from runner.seeds import as_text, seed_fingerprints
+from runner.states import CHANGED_AFTER_THE_RUN, RUNNING
 
 INVOCATION_NODE = "invocation"
 
@@ -76,3 +83,78 @@ def marker_runs(
                      at, at, None, str(source_files[day]), None, None, at)
         for day in dates
     ]
+
+
+class LoadRecord:
+    """The ledger's account of one load: a marker row per partition says it is in flight from the
+    start, so a killed runner leaves a true ledger; then its end replaces the marker."""
+
+    def __init__(self, ledger: Ledger, dates: list[date], files: dict[date, Path]):
+        self.ledger, self.dates, self.files = ledger, dates, files
+        self.marker = f"runner-{uuid.uuid4()}"
+        ledger.record(marker_runs(self.marker, dates, files, RUNNING, f"loading in runner PID {os.getpid()}"))
+
+    def stopped(self, status: str, message: str) -> None:
+        """It ended before dbt wrote results (error) or was cut short (interrupted)."""
+        self.ledger.record(marker_runs(self.marker, self.dates, self.files, status, message), replacing=self.marker)
+
+    def finished(self, runs: list[PartitionRun]) -> None:
+        self.ledger.record(runs, replacing=self.marker)
+
+
+def seeds_loaded(ledger: Ledger, warehouse_path: str, fingerprints: dict[str, str]) -> None:
+    ledger.record_seeds(warehouse_path, fingerprints)
+
+
+def built_relations(results: RunResults) -> dict[str, str]:
+    """The models an invocation built, by name, with their relations."""
+    return {
+        node_name(node.unique_id): node.relation_name
+        for node in results.nodes
+        if node.resource_type == "model" and node.ok and node.relation_name
+    }
+
+
+def as_of(fingerprints: dict[date, str | None], files: dict[date, Path], began: datetime) -> dict[date, str | None]:
+    """The files' fingerprints, except where a file was written after the run began."""
+    return {day: CHANGED_AFTER_THE_RUN if modified_after(files[day], began) else fingerprint
+            for day, fingerprint in fingerprints.items()}
+
+
+def record_hand_run(dbt: Dbt, ledger: Ledger, path: Path, results: RunResults | None = None) -> int:
+    """Record a `dbt run/build --vars '{partition_date: ...}'` made outside the runner (its
+    run_results.json at path, read already or not). Returns how many partitions it covered;
+    0 when it was recorded before."""
+    results = read_run_results(path) if results is None else results
+    if not results.partition_dates:
+        raise ArtifactError(f"{path}: the invocation names no partition_date in its --vars")
+    project = dbt.project
+    if not project.ran_on_this_target(results.target):
+        ran_on = results.target or project.default_target
+        raise ArtifactError(f"{path}: the invocation ran on target {ran_on}, not {project.target_name}: use --target {ran_on}")
+    if ledger.has_invocation(results.invocation_id):
+        return 0
+    files = {day: project.source_file(day) for day in results.partition_dates}
+    # The files as they are now describe what the run loaded only if they have not changed since it began.
+    fingerprints = as_of({day: file_fingerprint(path) for day, path in files.items()}, files, results.started_at)
+    try:
+        rows = warehouse.count_rows(dbt, built_relations(results), results.partition_dates)
+    except WarehouseError as error:  # the warehouse was replaced since, or the run used another one
+        raise ArtifactError(f"{path}: its tables are not in {project.warehouse_path}: {error}") from None
+    ledger.record(partition_runs(results, files, fingerprints, rows, str(project.source_dir), seeds=as_text(seed_fingerprints(project))))
+    return len(results.partition_dates)
+
+
+def pick_up_hand_run(dbt: Dbt, ledger: Ledger) -> None:
+    """A `dbt run --vars '{partition_date: ...}'` made by hand leaves target/run_results.json:
+    record it once, so status is true whoever ran dbt. A run on another target belongs to that
+    target's ledger: `runner --target T status` picks it up."""
+    path = dbt.project.hand_run_results
+    # Nothing to pick up: no readable file, another command (compile, test), a run on another target
+    # or without partitions, or one whose tables are gone. One recorded before is skipped.
+    try:
+        results = read_run_results(path)
+        if results.command in ("run", "build"):
+            record_hand_run(dbt, ledger, path, results)
+    except ArtifactError:
+        return

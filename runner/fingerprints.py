@@ -10,12 +10,14 @@ import stat
 from datetime import UTC, datetime
 from pathlib import Path
 
+from runner.project import DAILY_FILE_SUFFIX
+
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # A chunk lists several partitions where a single run lists one; collapse the repeats.
 REPEATED_DAY = re.compile(r"(\(?date 'D'\)?)(\s*,\s*\1)+")
 REPEATED_FILE = re.compile(r"('<file>')(\s*,\s*'<file>')+")
 # Where the files are (absolute from the runner, relative from a hand run) and comments are not code.
-FILE_PATH = re.compile(r"'[^']*\.csv'")
+FILE_PATH = re.compile("'[^']*" + re.escape(DAILY_FILE_SUFFIX) + "'")
 # The daily files' reader marks what is data (the files, their columns' order) in the SQL it writes,
 # and writes one read per column order: one fingerprint for any files in any order.
 DATA = re.compile(r"/\* data: \*/.*?/\* :data \*/", re.DOTALL)

@@ -35,7 +35,7 @@ class Planned:
 def parse_selection(text: str) -> set[str]:
     """--only: a comma list of states, or `all`; ValueError naming what is not a state."""
     chosen = {part.strip() for part in text.split(",") if part.strip()}
-    if chosen == {"all"}:
+    if "all" in chosen and chosen <= {"all", *SELECTABLE}:  # all, whatever else is named with it
         return set(SELECTABLE)
     if AWAITING in chosen:
         raise ValueError("awaiting partitions have no file to load yet: choose from " + ", ".join(SELECTABLE) + " or all")

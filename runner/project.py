@@ -18,6 +18,7 @@ from runner.partitions import DefinedPartitions, parse_partition_date
 PARTITIONED_SELECTOR = "partitioned"
 PARTITIONED_MODELS_SELECTOR = "partitioned_models"
 PRIMARY_MODEL = "raw_partition_data"
+DAILY_FILE_SUFFIX = ".csv"  # a partition's file is <YYYY-MM-DD>.csv: Project.source_file
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the models' properties files: a few ms, not 20
 MATERIALIZED_IN_SQL = re.compile(r"""config\([^)]*\bmaterialized\s*=\s*['"](\w+)['"]""")
 TARGET_NAME = re.compile(r"[A-Za-z0-9_-]+")
@@ -57,16 +58,16 @@ class Project:
         return self.project_dir / "target" / "run_results.json"
 
     def source_file(self, day) -> Path:
-        """The daily file of a partition: <source_dir>/<YYYY-MM-DD>.csv."""
-        return self.source_dir / f"{day.isoformat()}.csv"
+        """The daily file of a partition: <source_dir>/<YYYY-MM-DD>.csv (the dbt side: the
+        daily_file_name macro)."""
+        return self.source_dir / f"{day.isoformat()}{DAILY_FILE_SUFFIX}"
 
     def partition_of_file(self, path: Path) -> date | None:
         """The partition whose daily file path is, or None when it is not one (the rule of source_file)."""
-        stem, dot, suffix = path.name.rpartition(".")
-        if path.parent != self.source_dir or not dot or suffix != "csv":
+        if path.parent != self.source_dir or not path.name.endswith(DAILY_FILE_SUFFIX):
             return None
         try:
-            return parse_partition_date(stem)
+            return parse_partition_date(path.name.removesuffix(DAILY_FILE_SUFFIX))
         except ValueError:
             return None
 

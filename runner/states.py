@@ -145,7 +145,8 @@ def warehouse_difference(day: date, latest: list[PartitionRun], holdings: Holdin
         if run.resource_type == "model" and name in INCREMENTAL_MODELS and run.rows_loaded is not None:
             held = holdings.rows_of(name, day)
             if held != run.rows_loaded:
-                return f"warehouse has {held} rows of {name}, {run.rows_loaded} were loaded"
+                return (f"warehouse has {held} row{'' if held == 1 else 's'} of {name}, {run.rows_loaded} "
+                        f"{'was' if run.rows_loaded == 1 else 'were'} loaded")
     return None
 
 

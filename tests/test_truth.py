@@ -95,7 +95,7 @@ def test_an_older_copy_of_the_warehouse_is_stale_where_it_lacks_rows(project):
 
     found = states(project)
     assert found[DAYS[0]][0] == "materialized"
-    assert found[DAYS[1]] == found[DAYS[2]] == ("stale", "warehouse has 0 rows of daily_summary, 1 were loaded")
+    assert found[DAYS[1]] == found[DAYS[2]] == ("stale", "warehouse has 0 rows of daily_summary, 1 was loaded")
     assert project.runner("backfill", *RANGE).exit_code == 0
     assert [len(project.rows(day)) for day in DAYS] == [20, 20, 20]
 

@@ -116,6 +116,15 @@ def test_it_catches_up_first_then_loads_a_file_renamed_into_place(project, watch
     assert watcher.events[-1]["event"] == "stopped"
 
 
+def test_polling_instead_of_events_loads_a_new_file(project, watching, tmp_path):
+    """--poll: where no file events arrive (network folders), the folder is looked at instead."""
+    watcher = watching("--poll", "0.1")
+    assert watcher.until("watching")["poll"] == 0.1
+    land(project, staged(tmp_path, "2018-01-06", rows=5))
+    assert watcher.until("load", partition_date="2018-01-06")["rows"] == 5
+    assert watcher.stop() == 0
+
+
 def test_a_file_written_slowly_in_parts_is_loaded_once_and_whole(project, watching, tmp_path):
     # The settle interval is long enough for the two appends below to come within it on a busy machine.
     watcher = watching("--settle", "1")

@@ -183,14 +183,17 @@ def awaiting_json(awaiting: list[date]) -> dict:
             "last": awaiting[-1].isoformat() if awaiting else None}
 
 
+def partition_outcomes(outcome: Outcome) -> list[dict]:
+    """One object per partition of an invocation, for programs (backfill --json, watch --json)."""
+    return [{"partition_date": day.isoformat(), "outcome": "loaded" if outcome.ok else "failed",
+             "rows": outcome.rows.get(day), "invocation_id": outcome.invocation_id, "attempts": outcome.attempts,
+             "message": outcome.message} for day in outcome.dates]
+
+
 def backfill_json(outcomes: list[Outcome], dates: list[date], interrupted: bool, seconds: float,
                   awaiting: list[date] | None = None) -> str:
     """The whole backfill for programs: a summary and one object per partition."""
-    partitions = [
-        {"partition_date": day.isoformat(), "outcome": "loaded" if o.ok else "failed", "rows": o.rows.get(day),
-         "invocation_id": o.invocation_id, "attempts": o.attempts, "message": o.message}
-        for o in outcomes for day in o.dates
-    ]
+    partitions = [entry for outcome in outcomes for entry in partition_outcomes(outcome)]
     done = {p["partition_date"] for p in partitions}
     partitions += [{"partition_date": day.isoformat(), "outcome": "not run", "rows": None, "invocation_id": None,
                     "attempts": 0, "message": "interrupted before it ran" if interrupted else "stopped by --fail-fast"}

@@ -20,7 +20,7 @@ from runner.loading import Outcome
 from runner.partitions import date_range
 from runner.planning import DEFAULT_SELECTION, gather
 from runner.project import Project, UsageProblem
-from runner.render import awaiting_json
+from runner.render import awaiting_json, partition_outcomes
 from runner.states import AWAITING
 
 Event = dict  # one thing the watcher did or saw, as printed (one JSON object per line with --json)
@@ -57,9 +57,7 @@ def one_watcher(project: Project) -> Iterator[None]:
 
 
 def load_events(outcome: Outcome) -> list[Event]:
-    return [{"event": "load", "partition_date": day.isoformat(), "outcome": "loaded" if outcome.ok else "failed",
-             "rows": outcome.rows.get(day), "seconds": round(outcome.seconds, 3), "invocation_id": outcome.invocation_id,
-             "attempts": outcome.attempts, "message": outcome.message} for day in outcome.dates]
+    return [{"event": "load", **entry, "seconds": round(outcome.seconds, 3)} for entry in partition_outcomes(outcome)]
 
 
 class Watcher:

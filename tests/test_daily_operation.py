@@ -111,15 +111,19 @@ def cron_commands() -> list[list[str]]:
             for line in (REPO / "README.md").read_text().splitlines() if line.startswith("15 6 * * *")]
 
 
+def run_twice_at_dawn(project, monkeypatch, line: int, expected: list[str]):
+    """The README's cron line number `line` (it must say `expected`), run twice as written on an open
+    end, at 06:15 on 2018-01-08: partitions up to 2018-01-07, files up to 2018-01-05."""
+    command = cron_commands()[line]
+    assert command == expected
+    open_ended(project)
+    monkeypatch.setenv("RUNNER_NOW", "2018-01-08T06:15:00Z")
+    return project.runner(*command), project.runner(*command)
+
+
 def test_the_readmes_nightly_command_loads_what_arrived_and_then_has_nothing_to_do(project, monkeypatch):
     """The first cron line of the README, run as written on an open end and a pinned clock."""
-    command = cron_commands()[0]
-    assert command == ["backfill", "--quiet"]
-    open_ended(project)
-    monkeypatch.setenv("RUNNER_NOW", "2018-01-08T06:15:00Z")  # partitions up to 2018-01-07; files up to 05
-
-    first = project.runner(*command)
-    second = project.runner(*command)
+    first, second = run_twice_at_dawn(project, monkeypatch, 0, ["backfill", "--quiet"])
 
     assert first.exit_code == 0, first.output
     summary, awaiting = first.stdout.splitlines()[-2:]
@@ -131,13 +135,7 @@ def test_the_readmes_nightly_command_loads_what_arrived_and_then_has_nothing_to_
 
 def test_the_readmes_watch_once_cron_line_catches_up_and_sums_up(project, monkeypatch):
     """The second cron line (`runner watch --once`), run as written on an open end and a pinned clock."""
-    command = cron_commands()[1]
-    assert command == ["watch", "--once"]
-    open_ended(project)
-    monkeypatch.setenv("RUNNER_NOW", "2018-01-08T06:15:00Z")  # partitions up to 2018-01-07; files up to 05
-
-    first = project.runner(*command)
-    second = project.runner(*command)
+    first, second = run_twice_at_dawn(project, monkeypatch, 1, ["watch", "--once"])
 
     assert first.exit_code == 0, first.output
     assert [line.split()[:3] for line in first.stdout.splitlines()[:-1]] == [

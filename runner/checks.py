@@ -7,56 +7,80 @@ and turns the first rows it returns into a message that names the file and shows
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from runner.artifacts import shortened
 from runner.partitions import as_date
 
-# Rows shown per partition, and characters per value: enough to find the row, never a whole line.
+# Rows shown per partition (per rule, for a test of several rules), and characters per value:
+# enough to find the row, never a whole line.
 SHOWN_ROWS = 2
 MAX_VALUE = 40
-# Columns of the tests' rows that the message says otherwise (the file) or that are ours.
-UNSHOWN = {"partition_date", "source_file", "runner_row", "runner_rows"}
+# The column in which a test of several rules (data-tests/generic/rules_hold.sql) names the rule a
+# row breaks.
+RULE = "broken_rule"
+# Columns of the tests' rows that the message says otherwise (the file, the rule) or that are ours.
+UNSHOWN = {"partition_date", "source_file", RULE, "runner_row", "runner_rows"}
 
 
 @dataclass(frozen=True)
 class Found:
-    """A test's rows for one partition."""
+    """A test's rows for one partition; for a test of several rules, how many broke each."""
 
     rows: int
     shown: list[dict]
     source_file: str | None
+    by_rule: dict[str, int] = field(default_factory=dict)
 
 
 def offending_rows_query(compiled_code: str) -> str:
-    """The test's rows, the first few of each partition, with each partition's count."""
+    """The test's rows, the first few of each partition (and rule), with each one's count."""
+    code = compiled_code.strip().rstrip(";")
+    key = f"partition_date, {RULE}" if f"as {RULE}" in code else "partition_date"
     return (
-        "select * from (select found.*, row_number() over (partition by partition_date order by partition_date) as runner_row,"
-        " count(*) over (partition by partition_date) as runner_rows"
-        f" from ({compiled_code.strip().rstrip(';')}) as found) as numbered where runner_row <= {SHOWN_ROWS}"
+        f"select * from (select found.*, row_number() over (partition by {key} order by {key}) as runner_row,"
+        f" count(*) over (partition by {key}) as runner_rows"
+        f" from ({code}) as found) as numbered where runner_row <= {SHOWN_ROWS}"
     )
 
 
 def found_by_partition(columns: list[str], rows: list[tuple]) -> dict[date, Found]:
     """The query's result, by partition."""
-    found: dict[date, Found] = {}
+    counts: dict[date, dict[str | None, int]] = {}  # by partition, rows per rule (None: a test of one)
+    shown: dict[date, list[dict]] = {}
+    files: dict[date, str | None] = {}
     for row in rows:
         record = dict(zip(columns, row))
         day = as_date(record["partition_date"])
-        entry = found.setdefault(day, Found(int(record["runner_rows"]), [], record.get("source_file")))
-        entry.shown.append({name: value for name, value in record.items() if name not in UNSHOWN})
-    return found
+        counts.setdefault(day, {})[record.get(RULE)] = int(record["runner_rows"])
+        shown.setdefault(day, []).append({name: value for name, value in record.items() if name not in UNSHOWN - {RULE}})
+        files.setdefault(day, record.get("source_file"))
+    return {day: Found(sum(by_rule.values()), shown[day], files[day], dict(sorted((rule, n) for rule, n in by_rule.items() if rule)))
+            for day, by_rule in counts.items()}
 
 
 def describe(check: str, outcome: str, found: Found, expected_file: str) -> str:
     """For example: `stg_quotes_volume_is_not_negative failed for 1 row of /d/2018-01-22.csv:
-    quote_date=2018-10-01 volume=-5000.0000000000`."""
-    rows = f"{found.rows} row{'' if found.rows == 1 else 's'}"
-    shown = "; ".join(" ".join(f"{name}={_value(value)}" for name, value in row.items()) for row in found.shown)
-    more = f" (and {found.rows - len(found.shown)} more)" if found.rows > len(found.shown) else ""
-    return shortened(f"{check} {outcome} for {rows} of {found.source_file or expected_file}: {shown}{more}")
+    quote_date=2018-10-01 volume=-5000`, or for a test of several rules: `stg_quotes_are_possible
+    failed in /d/2018-01-22.csv: volume_is_not_negative (1 row): quote_date=2018-10-01 volume=-5000`."""
+    file = found.source_file or expected_file
+    if not found.by_rule:
+        return shortened(f"{check} {outcome} for {_rows(found.rows)} of {file}: {_shown(found.shown, found.rows)}")
+    # A row may break several rules: the rows are counted by rule, never added up.
+    return shortened(f"{check} {outcome} in {file}: " + "; ".join(
+        f"{rule} ({_rows(count)}): {_shown([row for row in found.shown if row.get(RULE) == rule], count)}"
+        for rule, count in sorted(found.by_rule.items())))
+
+
+def _rows(count: int) -> str:
+    return f"{count} row{'' if count == 1 else 's'}"
+
+
+def _shown(rows: list[dict], count: int) -> str:
+    shown = "; ".join(" ".join(f"{name}={_value(value)}" for name, value in row.items() if name != RULE) for row in rows)
+    return shown + (f" (and {count - len(rows)} more)" if count > len(rows) else "")
 
 
 def _value(value) -> str:

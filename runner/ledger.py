@@ -31,6 +31,7 @@ create table if not exists partition_runs (
     code_fingerprint varchar,
     recorded_at timestamp not null,
     seeds_fingerprint varchar,
+    failures_by_rule varchar,
     primary key (partition_date, invocation_id, unique_id)
 );
 create table if not exists seed_loads (
@@ -42,7 +43,7 @@ create table if not exists seed_loads (
 );
 """
 # Ledgers written before a column existed get it (null for their rows).
-ADDED_COLUMNS = {"seeds_fingerprint": "varchar"}
+ADDED_COLUMNS = {"seeds_fingerprint": "varchar", "failures_by_rule": "varchar"}
 
 
 HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -72,6 +73,7 @@ class PartitionRun:
     code_fingerprint: str | None
     recorded_at: datetime
     seeds_fingerprint: str | None = None  # JSON: each seed's SHA-256 when the partition was built
+    failures_by_rule: str | None = None  # JSON: a test of several rules, the rows that broke each
 
 
 COLUMNS = [field.name for field in fields(PartitionRun)]

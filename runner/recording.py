@@ -3,6 +3,7 @@ loaded; and turning a dbt invocation's results into ledger rows, one per partiti
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from datetime import UTC, date, datetime
@@ -39,7 +40,7 @@ def partition_runs(
     runs = []
     for day in results.partition_dates:
         for node in results.nodes:
-            status, message, failures = check_outcome(node, day, source_files[day], (found or {}).get(node.unique_id))
+            status, message, failures, by_rule = check_outcome(node, day, source_files[day], (found or {}).get(node.unique_id))
             runs.append(PartitionRun(
                 partition_date=day,
                 invocation_id=results.invocation_id,
@@ -57,19 +58,22 @@ def partition_runs(
                 code_fingerprint=code_fingerprint(node.compiled_code, source_dir) if node.resource_type == "model" else None,
                 recorded_at=recorded_at,
                 seeds_fingerprint=seeds if node.resource_type == "model" else None,
+                failures_by_rule=json.dumps(by_rule) if by_rule else None,
             ))
     return runs
 
 
-def check_outcome(node: NodeResult, day: date, source_file: Path, found: dict[date, Found] | None) -> tuple[str, str | None, int | None]:
-    """A node's status, message and failures for one partition. A test's result covers every
-    partition of the invocation; what it found tells which partitions it was about."""
+def check_outcome(node: NodeResult, day: date, source_file: Path,
+                  found: dict[date, Found] | None) -> tuple[str, str | None, int | None, dict[str, int]]:
+    """A node's status, message, failures and failures by rule for one partition. A test's result
+    covers every partition of the invocation; what it found tells which partitions it was about."""
     if found is None:
-        return node.status, node.message, node.failures
+        return node.status, node.message, node.failures, {}
     if day not in found:
-        return "pass", None, 0
+        return "pass", None, 0, {}
     outcome = "failed" if node.status == "fail" else "warned"
-    return node.status, describe(node_name(node.unique_id), outcome, found[day], str(source_file)), found[day].rows
+    here = found[day]
+    return node.status, describe(node_name(node.unique_id), outcome, here, str(source_file)), here.rows, here.by_rule
 
 
 def marker_runs(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -25,14 +26,16 @@ RUNNING_PID = re.compile(r"runner PID (\d+)")
 
 @dataclass(frozen=True)
 class CheckWarning:
-    """A plausibility check (a test with severity warn) that found rows in the partition."""
+    """A plausibility check (a test with severity warn, or one rule of such a test of several) that
+    found rows in the partition."""
 
     check: str
     rows: int | None
     message: str | None
+    test: str | None = None  # the test the rule is one of; its name is the check, for a test of one
 
     def as_dict(self) -> dict:
-        return {"check": self.check, "rows": self.rows, "message": self.message}
+        return {"check": self.check, "test": self.test or self.check, "rows": self.rows, "message": self.message}
 
 
 @dataclass(frozen=True)
@@ -77,11 +80,14 @@ def failure_message(runs: list[PartitionRun]) -> str | None:
 def warnings_of(latest: list[PartitionRun]) -> tuple[CheckWarning, ...]:
     """The checks that warned in the partition's last run, in node order."""
     warned = sorted((run for run in latest if run.status == "warn"), key=lambda run: run.unique_id)
-    return tuple(CheckWarning(node_name(run.unique_id), run.failures, run.message) for run in warned)
+    return tuple(
+        CheckWarning(rule or node_name(run.unique_id), rows, run.message, node_name(run.unique_id)) for run in warned
+        for rule, rows in (json.loads(run.failures_by_rule) if run.failures_by_rule else {None: run.failures}).items()
+    )
 
 
 def with_warnings(message: str, warnings: tuple[CheckWarning, ...]) -> str:
-    """OK, or OK with the checks that warned: `OK, 1 warning: stg_quotes_dated_near_the_file (12 rows)`."""
+    """OK, or OK with the checks that warned: `OK, 1 warning: dated_near_the_file (12 rows)`."""
     if not warnings:
         return message
     named = ", ".join(f"{warning.check} ({warning.rows} row{'' if warning.rows == 1 else 's'})" if warning.rows is not None

@@ -12,7 +12,7 @@ BAD_FILES = {
     "malformed row": (HEADER + GOOD_ROW + '2018-01-02,"10.0000,500.0000,9.5000,10.5000,9.0000\n', "CSV Error"),
     "bad number": (HEADER + "2018-01-02,ten,500.0000,9.5000,10.5000,9.0000\n", "unparseable number in"),
     "bad date": (HEADER + "2018-13-45,10.0000,500.0000,9.5000,10.5000,9.0000\n", "unparseable date in"),
-    "failed test of the new data": (HEADER + "2018-01-02,10.0000,500.0000,9.5000,8.0000,9.0000\n", "stg_quotes_high_is_the_top"),
+    "failed test of the new data": (HEADER + "2018-01-02,10.0000,500.0000,9.5000,8.0000,9.0000\n", "stg_quotes_are_possible failed in "),
 }
 
 

@@ -106,18 +106,18 @@ def test_ten_decimals_are_stored_exactly(project):
         (Decimal("10.27629999"), Decimal("123456789012345678.0123456789"), Decimal("9.5"))]
 
 
-# Each blocking check, broken by one row: (the row, the check, what the message shows of the row).
+# Each blocking rule, broken by one row: (the row, the rule, what the message shows of the row).
 BLOCKING = {
-    "high below the close": ({"shift": "10.1000"}, "stg_quotes_high_is_the_top", "high_price=10.1"),
-    "low above the open": ({"spread": "10.2000"}, "stg_quotes_low_is_the_bottom", "low_price=10.2"),
-    "a zero price": ({"spread": "0", "spend": "0.0000"}, "stg_quotes_prices_are_positive", "open_price=0"),
-    "negative volume": ({"amount": "-5000"}, "stg_quotes_volume_is_not_negative", "volume=-5000"),
+    "high below the close": ({"shift": "10.1000"}, "high_is_the_top", "high_price=10.1"),
+    "low above the open": ({"spread": "10.2000"}, "low_is_the_bottom", "low_price=10.2"),
+    "a zero price": ({"spread": "0", "spend": "0.0000"}, "prices_are_positive", "open_price=0"),
+    "negative volume": ({"amount": "-5000"}, "volume_is_not_negative", "volume=-5000"),
 }
 
 
 @pytest.mark.parametrize("case", BLOCKING)
 def test_each_blocking_check_names_the_file_and_shows_the_row(project, loaded, case):
-    change, check, shown = BLOCKING[case]
+    change, rule, shown = BLOCKING[case]
     path = project.file("2018-01-02")
     path.write_text(csv_text(HEADER.split(","), [ROW, {**ROW, "date": "2018/10/01", **change}]))
 
@@ -125,7 +125,7 @@ def test_each_blocking_check_names_the_file_and_shows_the_row(project, loaded, c
 
     assert result.exit_code == 1
     line = result.output.splitlines()[0]
-    assert line.startswith(f"2018-01-02  failed  {check} failed for 1 row of {path}: quote_date=2018-10-01 "), line
+    assert line.startswith(f"2018-01-02  failed  stg_quotes_are_possible failed in {path}: {rule} (1 row): quote_date=2018-10-01 "), line
     assert shown in line
     assert (project.rows("2018-01-02"), summary(project, "2018-01-02")) == loaded
 
@@ -143,9 +143,9 @@ def test_rows_dated_months_away_load_with_a_warning_shown_everywhere(project):
     statuses = project.status("--start", "2018-01-01", "--end", "2018-01-03")
     warned = statuses["2018-01-02"]
     assert warned["state"] == "materialized"
-    assert [warning["check"] for warning in warned["warnings"]] == ["stg_quotes_dated_near_the_file"]
+    assert [(warning["check"], warning["test"]) for warning in warned["warnings"]] == [("dated_near_the_file", "stg_quotes_are_plausible")]
     assert warned["warnings"][0]["rows"] == 3
-    assert warned["message"] == "OK, 1 warning: stg_quotes_dated_near_the_file (3 rows)"
+    assert warned["message"] == "OK, 1 warning: dated_near_the_file (3 rows)"
     # Loaded in the same chunk, the other days have no warning of their own.
     assert statuses["2018-01-01"]["warnings"] == [] and statuses["2018-01-03"]["warnings"] == []
 
@@ -157,12 +157,12 @@ def test_rows_dated_months_away_load_with_a_warning_shown_everywhere(project):
     lines = table.output.splitlines()
     assert lines[0] == "█!█"
     assert next(line for line in lines if line.startswith("2018-01-02")).endswith(
-        "  OK, 1 warning: stg_quotes_dated_near_the_file (3 rows)")
-    message = (f"stg_quotes_dated_near_the_file warned for 3 rows of {project.file('2018-01-02')}: "
+        "  OK, 1 warning: dated_near_the_file (3 rows)")
+    message = (f"stg_quotes_are_plausible warned in {project.file('2018-01-02')}: dated_near_the_file (3 rows): "
                "quote_date=2018-09-28 open_price=10 high_price=11 low_price=9.5 close_price=10.5 volume=500; "
                "quote_date=2018-10-01 open_price=10 high_price=11 low_price=9.5 close_price=10.5 volume=1 (and 1 more)")
     assert re.fullmatch(r"\S+ \S+  \S+  success with 1 warning  rows 4  \d+\.\d\ds", history.output.splitlines()[0])
-    warned_lines = [re.fullmatch(r"    test {7}stg_quotes_dated_near_the_file +warn  \d+\.\d\ds  (.*)", line)
+    warned_lines = [re.fullmatch(r"    test {7}stg_quotes_are_plausible +warn  \d+\.\d\ds  (.*)", line)
                     for line in history.output.splitlines() if " warn " in line]
     assert [line[1] for line in warned_lines] == [message]
     warn = next(node for node in json.loads(as_json.output)[0]["nodes"] if node["status"] == "warn")

@@ -246,7 +246,7 @@ def test_the_readmes_severity_override_makes_every_check_warn(sample):
 
     entry = sample.status("--start", "2018-01-22", "--end", "2018-01-22")["2018-01-22"]
     assert (entry["state"], [warning["check"] for warning in entry["warnings"]]) == (
-        "materialized", ["stg_quotes_volume_is_not_negative"])
+        "materialized", ["volume_is_not_negative"])
 
 
 def test_the_readmes_ledger_query_runs_as_written(sample):

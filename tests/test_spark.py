@@ -238,7 +238,7 @@ def test_a_real_shaped_file_loads_as_on_duckdb_with_its_warnings(spark_project, 
     assert on_spark["state"] == on_duckdb["state"] == "materialized"
     checks = [(warning["check"], warning["rows"]) for warning in on_spark["warnings"]]
     assert checks == [(warning["check"], warning["rows"]) for warning in on_duckdb["warnings"]]
-    assert checks == [("stg_quotes_dated_near_the_file", 2), ("stg_quotes_volume_is_not_zero", 1)]
+    assert checks == [("dated_near_the_file", 2), ("volume_is_not_zero", 1)]
 
 
 SPARK_REFUSED = {

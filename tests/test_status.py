@@ -176,7 +176,7 @@ def test_a_failure_is_named_the_same_whatever_order_the_nodes_finished_in():
                             None, 0.1, None, None, None, None, None, None, datetime(2018, 1, 2))
 
     finished = [
-        run("test.daily_loads.stg_quotes_low_is_the_bottom", "fail", "Got 1 result"),
+        run("test.daily_loads.stg_quotes_are_possible", "fail", "Got 1 result"),
         run("model.daily_loads.raw_partition_data", "skipped"),
         run("test.daily_loads.not_null_stg_daily_files__quotes_volume", "fail", "Got 2 results"),
         run("test.daily_loads.not_null_stg_daily_files__quotes_open_price", "pass"),

@@ -106,6 +106,7 @@ class Ledger:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._reading = None  # the read-only connection of a `reading()` block
+        self._schema_made = False  # by this object, in the file that is there now
 
     @contextmanager
     def reading(self):
@@ -134,6 +135,9 @@ class Ledger:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as error:
                 raise LedgerError(f"ledger {self.path}: cannot create its folder: {error.strerror or error}") from None
+            # The schema once per writer, not per write (a third of a write's time); again if the
+            # file went away since.
+            make_schema = not read_only and not (self._schema_made and self.path.exists())
             for attempt in range(attempts):
                 try:
                     connection = duckdb.connect(str(self.path), read_only=read_only)
@@ -143,11 +147,12 @@ class Ledger:
                     if "lock" not in str(error).lower() or attempt == attempts - 1:
                         raise LedgerError(f"ledger {self.path}: {' '.join(str(error).split())[:300]}") from None
                     time.sleep(0.05 * (attempt + 1))
-            if not read_only:
+            if make_schema:
                 try:
                     connection.execute(SCHEMA)
                     for name, kind in ADDED_COLUMNS.items():
                         connection.execute(f"alter table partition_runs add column if not exists {name} {kind}")
+                    self._schema_made = True
                 except duckdb.Error as error:
                     connection.close()
                     raise LedgerError(f"ledger {self.path}: {' '.join(str(error).split())[:300]}") from None

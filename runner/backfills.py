@@ -19,9 +19,10 @@ from runner.warehouse import Holdings, look, set_aside_if_unreadable
 
 # Partitions per dbt invocation in a backfill (see the README's performance section).
 DEFAULT_CHUNK_SIZE = 365  # one invocation costs seconds whatever its size (bench/): a year in one
-# ... unless the days are large: a chunk's memory grows with its rows. 48 MB of CSV is 9 days of
-# 100,000 rows, or all 365 of 2,000 (42 MB), and keeps the runner's peak under 400 MB (bench/).
-DEFAULT_CHUNK_MB = 48
+# ... and at most 160 MB of CSV (30 days of 100,000 rows; a year of 2,000 is 42 MB). DuckDB's memory
+# is capped (profiles.yml), so a larger chunk spills rather than grows: the bound keeps the spill and
+# a failed chunk's re-runs small (docs/performance.md, Chunks).
+DEFAULT_CHUNK_MB = 160
 DEFAULT_RETRIES = 2
 
 

@@ -10,6 +10,7 @@ import duckdb
 import yaml
 from conftest import Project
 
+from bench.sample_data import write_days
 from runner.loading import chunked
 
 HEADER = "date,share_price,amount,spend,shift,spread\n"
@@ -42,6 +43,25 @@ def test_batched_equals_per_partition_mode(project, tmp_path):
         nodes = ledger.execute("select count(distinct unique_id) from partition_runs").fetchone()[0]
     assert invocations == 1
     assert per_partition == 5 * nodes  # every node recorded for every partition of the chunk
+
+
+def test_large_days_summed_alone_or_in_a_chunk_give_the_same_digits(project, tmp_path):
+    """More rows than one DuckDB row group (122,880): a plain sum of doubles then follows the
+    engine's threads, and a day's volume_weighted_close differed in its last digits between the
+    two modes (the benchmark's check, 2026-12-02)."""
+    for path in project.source_dir.glob("*.csv"):
+        path.unlink()
+    write_days(project.source_dir, date(2018, 1, 1), days=3, rows=60_000)
+    twin = Project(tmp_path / "twin")
+    shutil.copytree(project.root, twin.root)
+
+    batched = project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-03", "--chunk-size", "3")
+    single = twin.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-03", "--chunk-size", "1")
+
+    assert (batched.exit_code, single.exit_code) == (0, 0)
+    summary = "select partition_date, quote_count, volume_weighted_close from daily_summary order by all"
+    assert project.query(summary) == twin.query(summary)
+    assert [row[1] for row in project.query(summary)] == [60_000, 60_000, 60_000]
 
 
 def test_chunks_are_cut_at_the_most_days_and_at_the_most_bytes():

@@ -24,9 +24,10 @@ per_partition as (
         min(low_price) as low_price,
         max(high_price) as high_price,
         sum(volume) as total_volume,
-        -- a double: price times volume at 10 decimals each would overflow any decimal
-        sum(cast(close_price as double) * cast(volume as double)) / nullif(sum(cast(volume as double)), 0)
-            as volume_weighted_close
+        -- a double: price times volume at 10 decimals each would overflow any decimal; summed in
+        -- an order of its own, so that a day loaded alone or in a chunk gets the same digits
+        {{ ordered_sum('cast(close_price as double) * cast(volume as double)') }}
+            / nullif(cast(sum(volume) as double), 0) as volume_weighted_close
     from quotes
     group by partition_date
 ),

@@ -27,7 +27,7 @@ per_partition as (
         -- a double: price times volume at 10 decimals each would overflow any decimal; summed in
         -- an order of its own, so that a day loaded alone or in a chunk gets the same digits
         {{ ordered_sum('cast(close_price as double) * cast(volume as double)') }}
-            / nullif(cast(sum(volume) as double), 0) as volume_weighted_close
+        / nullif(cast(sum(volume) as double), 0) as volume_weighted_close
     from quotes
     group by partition_date
 ),

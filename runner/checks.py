@@ -19,10 +19,10 @@ from runner.partitions import as_date
 SHOWN_ROWS = 2
 MAX_VALUE = 40
 # The column in which a test of several rules (data-tests/generic/rules_hold.sql) names the rule a
-# row breaks.
+# row breaks: kept with the shown rows to group them, and said in the message before them.
 RULE = "broken_rule"
-# Columns of the tests' rows that the message says otherwise (the file, the rule) or that are ours.
-UNSHOWN = {"partition_date", "source_file", RULE, "runner_row", "runner_rows"}
+# Columns of the tests' rows that the message says otherwise (the file) or that are ours.
+UNSHOWN = {"partition_date", "source_file", "runner_row", "runner_rows"}
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def found_by_partition(columns: list[str], rows: list[tuple]) -> dict[date, Foun
         record = dict(zip(columns, row))
         day = as_date(record["partition_date"])
         counts.setdefault(day, {})[record.get(RULE)] = int(record["runner_rows"])
-        shown.setdefault(day, []).append({name: value for name, value in record.items() if name not in UNSHOWN - {RULE}})
+        shown.setdefault(day, []).append({name: value for name, value in record.items() if name not in UNSHOWN})
         files.setdefault(day, record.get("source_file"))
     return {day: Found(sum(by_rule.values()), shown[day], files[day], dict(sorted((rule, n) for rule, n in by_rule.items() if rule)))
             for day, by_rule in counts.items()}

@@ -32,10 +32,10 @@ class CheckWarning:
     check: str
     rows: int | None
     message: str | None
-    test: str | None = None  # the test the rule is one of; its name is the check, for a test of one
+    test: str  # the test the rule is one of; for a test of one rule, its name is the check too
 
     def as_dict(self) -> dict:
-        return {"check": self.check, "test": self.test or self.check, "rows": self.rows, "message": self.message}
+        return {"check": self.check, "test": self.test, "rows": self.rows, "message": self.message}
 
 
 @dataclass(frozen=True)
@@ -79,11 +79,13 @@ def failure_message(runs: list[PartitionRun]) -> str | None:
 
 def warnings_of(latest: list[PartitionRun]) -> tuple[CheckWarning, ...]:
     """The checks that warned in the partition's last run, in node order."""
-    warned = sorted((run for run in latest if run.status == "warn"), key=lambda run: run.unique_id)
-    return tuple(
-        CheckWarning(rule or node_name(run.unique_id), rows, run.message, node_name(run.unique_id)) for run in warned
-        for rule, rows in (json.loads(run.failures_by_rule) if run.failures_by_rule else {None: run.failures}).items()
-    )
+    warnings = []
+    for run in sorted((run for run in latest if run.status == "warn"), key=lambda run: run.unique_id):
+        test = node_name(run.unique_id)
+        # A test of several rules is a warning per rule that found rows; a test of one, one warning.
+        by_rule = json.loads(run.failures_by_rule) if run.failures_by_rule else {test: run.failures}
+        warnings += [CheckWarning(rule, rows, run.message, test) for rule, rows in by_rule.items()]
+    return tuple(warnings)
 
 
 def with_warnings(message: str, warnings: tuple[CheckWarning, ...]) -> str:

@@ -130,6 +130,26 @@ def test_each_blocking_check_names_the_file_and_shows_the_row(project, loaded, c
     assert (project.rows("2018-01-02"), summary(project, "2018-01-02")) == loaded
 
 
+def test_each_plausibility_rule_is_its_own_warning_and_a_row_may_break_two(project):
+    """One test checks the three plausibility rules: two equal rows (both copies found by the
+    group-by joined back), and one row dated a year away that traded nothing, under both rules."""
+    rows = [ROW, ROW, {**ROW, "date": "2017-01-02", "amount": "0"}, {**ROW, "share_price": "10.2500"}]
+    project.file("2018-01-02").write_text(csv_text(HEADER.split(","), rows))
+
+    result = project.runner("run", "2018-01-02")
+
+    assert result.exit_code == 0, result.output
+    assert len(project.rows("2018-01-02")) == 4
+    warned = project.status("--start", "2018-01-02", "--end", "2018-01-02")["2018-01-02"]
+    assert (warned["state"], warned["message"]) == (
+        "materialized", "OK, 3 warnings: dated_near_the_file (1 row), no_duplicate_rows (2 rows), volume_is_not_zero (1 row)")
+    assert {warning["test"] for warning in warned["warnings"]} == {"stg_quotes_are_plausible"}
+    message = warned["warnings"][0]["message"]
+    assert message.startswith(f"stg_quotes_are_plausible warned in {project.file('2018-01-02')}: "
+                              "dated_near_the_file (1 row): quote_date=2017-01-02 "), message
+    assert "; no_duplicate_rows (2 rows): quote_date=2018-01-02 " in message  # the rest: past the 400 characters
+
+
 def test_rows_dated_months_away_load_with_a_warning_shown_everywhere(project):
     """The real-file shape: a file named for January holds quotes dated September, October and the
     year before."""

@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(DEPS)
 SPARK_STAMP := $(VENV)/.installed-spark-$(DEPS)
 JAVA := $(shell command -v java 2>/dev/null)
 
-.PHONY: run test lint dbt-test pytest spark-test cluster-start cluster-stop browser bench bench-smoke clean
+.PHONY: run test lint dbt-test pytest spark-test cluster-start cluster-stop browser bench bench-smoke soak clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -63,10 +63,12 @@ browser:
 
 # The backfill benchmark (bench/README.md): every contender on the same seeded files, medians of
 # 3 runs, a table on stdout and bench/out/results.json; then the daily operation (bench/daily.py:
-# watch latency, the nothing-to-do backfill). Long: run it by hand, not in `make test`.
+# watch latency, the nothing-to-do backfill), and what proving the content costs (bench/content.py).
+# Long: run it by hand, not in `make test`.
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.daily
+	$(BIN)/python -m bench.content
 
 # The same, tiny (10 days x 200 rows, 1 run): the harness and its correctness checks, not speed.
 # --chunk-mbs 0.03 (31 KB): two of the 12 KB days per chunk, so the smoke also checks a backfill of several
@@ -74,6 +76,12 @@ bench: $(STAMP)
 bench-smoke: $(STAMP)
 	$(BIN)/python -m bench.run --smoke --chunk-mbs 0.03
 	$(BIN)/python -m bench.daily --smoke
+	$(BIN)/python -m bench.content --smoke
+
+# Months of unattended operation, simulated night by night against an oracle (bench/simulation.py):
+# 300 days for each of three seeds. Long: run it by hand; `make test` runs 60 nights of one seed.
+soak: $(STAMP)
+	$(BIN)/python -m bench.simulation --days 300 --seeds 11 12 13
 
 clean:
 	rm -rf target logs $(VENV)

@@ -18,7 +18,7 @@ CATEGORIES = [
     ("dbt import and project parse", "Dbt.parse"),
     ("dbt seed", "Dbt.seed"),
     ("ledger reads and writes", "Ledger."),
-    ("row counts", "Dbt.count_rows"),
+    ("row counts and content fingerprints", "measure ("),
     ("nodes: DuckDB queries", "DuckDBCursorWrapper.execute"),
     ("nodes: compiling SQL (Jinja, contexts)", "Compiler.compile_node"),
     ("nodes: dbt events and logs", "fire_event"),

@@ -95,3 +95,22 @@ class Arrivals:
                     done.append(path)
                     del self._waiting[path]
         return sorted(done)
+
+
+def still_arriving(paths: list[Path], settle: float, clock: Callable[[], float] = time.time,
+                   sleep: Callable[[float], None] = time.sleep) -> set[Path]:
+    """The watcher's rule for a command that loads once (backfill, run): the files among `paths`
+    that are not complete yet. A file held open for writing is arriving. One written within the
+    last `settle` seconds (or dated in the future, where the clock cannot tell) is looked at again
+    once `settle` has passed since it was seen: changed or held then, it is arriving. At most one
+    wait, for all the files together."""
+    seen = {path: signature(path) for path in paths}
+    arriving = {path for path, found in seen.items() if found is not None and held_for_writing(path) is True}
+    now = clock()
+    recent = {path: found for path, found in seen.items()
+              if found is not None and path not in arriving and found[1] / 1e9 > now - settle}
+    if recent:
+        newest = max(found[1] / 1e9 for found in recent.values())
+        sleep(min(settle, max(0.0, newest + settle - now)))
+        arriving |= {path for path, found in recent.items() if signature(path) != found or held_for_writing(path) is True}
+    return arriving

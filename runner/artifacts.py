@@ -45,6 +45,7 @@ class RunResults:
     generated_at: datetime
     nodes: list[NodeResult]
     target: str | None = None  # as named on the command line; None: the profile's default
+    source_dir: str | None = None  # the folder of the daily files it read (its source_dir var), if it said
 
     @property
     def ok(self) -> bool:
@@ -95,9 +96,20 @@ def one_line(message: str | None) -> str | None:
     return shortened(" | ".join(kept))
 
 
+CUT = re.compile(r"(.*)\.\.\. \((\d+) more characters\)", re.DOTALL)
+
+
 def shortened(text: str, limit: int = MAX_MESSAGE) -> str:
-    """At most `limit` characters, saying how much was cut."""
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit} more characters)"
+    """At most `limit` characters, the note saying how many were cut included. A text cut before
+    (then named by its node) is cut again from its start, its note counting from the whole."""
+    if len(text) <= limit:
+        return text
+    before = CUT.fullmatch(text)
+    body, more = (before[1], int(before[2])) if before else (text, 0)
+    whole = len(body) + more
+    kept = limit - len(f"... ({whole} more characters)")
+    kept += len(str(whole)) - len(str(whole - kept))  # the count may have fewer digits than the whole
+    return f"{body[:kept]}... ({whole - kept} more characters)"
 
 
 def _timestamp(text: str | None) -> datetime | None:
@@ -130,20 +142,29 @@ def partition_dates_of(dbt_vars: dict) -> list[date]:
 
 def read_run_results(path: Path) -> RunResults:
     try:
-        raw = json.loads(Path(path).read_text())
+        text = Path(path).read_text()
+    except FileNotFoundError:
+        raise ArtifactError(f"{path}: no such file") from None
+    return parse_run_results(text, str(path))
+
+
+def parse_run_results(text: str, origin: str) -> RunResults:
+    """A run_results.json document (from a file, or as a hand run left it in the warehouse)."""
+    try:
+        raw = json.loads(text)
         metadata, args = raw["metadata"], raw.get("args") or {}
         return RunResults(
             invocation_id=metadata["invocation_id"],
             command=args.get("which", "unknown"),
             partition_dates=partition_dates_of(args.get("vars") or {}),
             generated_at=_timestamp(metadata["generated_at"]),
-            nodes=[_node(result) for result in raw["results"]],
+            # The project's hooks (operations) are no partition's nodes.
+            nodes=[_node(result) for result in raw["results"] if not result["unique_id"].startswith("operation.")],
             target=args.get("target"),
+            source_dir=(args.get("vars") or {}).get("source_dir"),
         )
-    except FileNotFoundError:
-        raise ArtifactError(f"{path}: no such file") from None
-    except (ValueError, KeyError, TypeError) as error:
-        raise ArtifactError(f"{path}: not a dbt run_results.json ({error})") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise ArtifactError(f"{origin}: not a dbt run_results.json ({error})") from None
 
 
 def node_name(unique_id: str) -> str:

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from runner.dbt import Dbt
+from runner.dbt import Dbt, release_warehouse
 from runner.ledger import Ledger
 from runner.loading import Interrupted, Loader, Outcome
 from runner.project import PRIMARY_MODEL, ProjectError
-from runner.warehouse import Holdings, look, set_aside_if_unreadable
+from runner.warehouse import Holdings, changed_since_marked, look, mark_of, set_aside_if_unreadable
 
 # Partitions per dbt invocation in a backfill (see the README's performance section).
 DEFAULT_CHUNK_SIZE = 365  # one invocation costs seconds whatever its size (bench/): a year in one
@@ -76,10 +76,14 @@ def backfill(dbt: Dbt, dates: list[date], settings: LoadSettings,
     interrupted. Raises SeedError when the seeds could not be loaded. `looked`: the warehouse as
     the planning just read it, if it listed the tables (one DuckDB start-up less)."""
     started = time.monotonic()
+    ledger = Ledger(dbt.project.ledger_path)
+    warehouse = str(dbt.project.warehouse_path)
+    # Only the runner wrote to the warehouse since its last write: the ledger accounts for all of it.
+    untouched = not changed_since_marked(dbt.project, ledger.warehouse_mark(warehouse))
     if looked is None or looked.tables is None:
         looked = look(dbt.project)  # one read-only look serves both the set-aside and the seed check
     result = BackfillResult(dates, set_aside=set_aside_if_unreadable(dbt.project, looked))
-    loader = Loader(dbt, Ledger(dbt.project.ledger_path), PRIMARY_MODEL, retries=settings.retries)
+    loader = Loader(dbt, ledger, PRIMARY_MODEL, retries=settings.retries)
     seed_error = loader.seed(None if result.set_aside else looked.tables)
     if seed_error:
         raise SeedError(f"dbt seed failed: {seed_error}")
@@ -96,6 +100,12 @@ def backfill(dbt: Dbt, dates: list[date], settings: LoadSettings,
             result.stopped = True
             # A signal after the last partition's outcome left nothing undone: no interruption.
             result.interrupted = result.not_run > 0
+    # Marked when the ledger accounts for the whole warehouse: nothing else wrote to it, or every
+    # defined partition's content was proven and everything planned loaded (status then trusts it).
+    proven = looked.verified(dbt.project.defined_partitions().dates()) and not result.failed and not result.interrupted
+    if untouched or proven:
+        release_warehouse()  # its last write (a checkpoint) happens on close
+        ledger.mark_warehouse(warehouse, mark_of(dbt.project))
     result.seconds = time.monotonic() - started
     return result
 

@@ -9,6 +9,7 @@ from datetime import date
 import click
 
 from runner import backfills
+from runner.arrivals import still_arriving
 from runner.backfills import LoadSettings
 from runner.cli_parts import (
     DATE,
@@ -17,6 +18,7 @@ from runner.cli_parts import (
     chunk_options,
     defined_bounds,
     expected_errors,
+    in_an_existing_folder,
     open_project,
     output_options,
     prepare,
@@ -24,17 +26,21 @@ from runner.cli_parts import (
     resolve_range,
     retries_option,
     selection_option,
+    settle_option,
     source_dir_option,
     valid_target,
 )
 from runner.dbt import Dbt
+from runner.fingerprints import Unreadable, file_fingerprint
 from runner.ledger import Ledger
 from runner.loading import invocations
-from runner.planning import DEFAULT_SELECTION, gather, plan
+from runner.planning import DEFAULT_SELECTION, Planned, gather, plan
 from runner.project import PARTITIONED_MODELS
 from runner.recording import record_hand_run
 from runner.render import (
+    USUAL_STATES,
     Progress,
+    backfill_json,
     backfill_summary,
     dry_run_output,
     health_bar,
@@ -45,9 +51,9 @@ from runner.render import (
     status_table,
     watch_line,
 )
-from runner.states import AWAITING, RUNNING, STATES
+from runner.states import AWAITING, STATES, WAITING, PartitionStatus
 from runner.warehouse import Holdings
-from runner.watching import Watcher, WatchSettings, one_watcher
+from runner.watching import AnotherWatcher, Watcher, WatchSettings, one_watcher
 
 
 @click.group()
@@ -65,18 +71,31 @@ def cli(ctx, project_dir, target):
 @click.argument("partition", type=PartitionDate(latest=True))
 @source_dir_option
 @retries_option
+@click.option("--awaiting-exit-code", type=click.IntRange(0, 255), default=0, show_default=True,
+              help="The exit code when the partition's file has not arrived (nothing is run or recorded); "
+                   "99 shows an Airflow BashOperator task as skipped.")
 @output_options
 @click.pass_context
 @expected_errors
-def run(ctx, partition, source_dir, retries, quiet, as_json):
+def run(ctx, partition, source_dir, retries, awaiting_exit_code, quiet, as_json):
     """Load one partition (its dbt models and tests), whatever its state, and record the result.
     PARTITION is a date, or `latest`: the last defined partition (for a daily schedule)."""
     project = open_project(ctx, source_dir)
     partition = defined_bounds(project)[1] if partition == LATEST else partition
     path = project.source_file(partition)
-    if not path.exists():  # nothing to load, and nothing to record: the partition awaits its file
-        raise click.ClickException(f"{partition}: no file at {path} (the partition awaits it)")
+    if not has_arrived(path):  # nothing to load or record, and no failure: the file may come yet
+        click.echo(f"{partition}: no file at {path} yet: the partition awaits it (nothing run)", err=True)
+        if as_json:
+            click.echo(backfill_json([], [], False, 0.0, [PartitionStatus(partition, AWAITING)]))
+        ctx.exit(awaiting_exit_code)
     ctx.exit(load_and_report(prepare(project), [partition], LoadSettings(retries=retries), quiet, as_json))
+
+
+def has_arrived(path) -> bool:
+    """Whether a partition's file is there to load. Anything at the path counts: a folder or a FIFO
+    there fails the partition (`not a regular file`) rather than waiting for ever, and so does one
+    that cannot be read (a symlink loop, which exists() denies): its load says why."""
+    return path.exists() or isinstance(file_fingerprint(path), Unreadable)
 
 
 @cli.command()
@@ -85,38 +104,51 @@ def run(ctx, partition, source_dir, retries, quiet, as_json):
 @click.option("--only", "selection", default=",".join(DEFAULT_SELECTION), show_default=True, callback=selection_option,
               help="States to load, comma-separated: missing, failed, stale, materialized, or all.")
 @click.option("--last", type=click.IntRange(min=1), default=None,
-              help="The last N partitions up to --end (default: the defined end); instead of --start.")
+              help="The last N days up to --end (default: the defined end), instead of --start; those of them "
+                   "that need it load (--only).")
 @click.option("--dry-run", is_flag=True, help="Print the plan (each partition and why it would run); change nothing.")
 @chunk_options
 @retries_option
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed partition.")
+@settle_option
 @output_options
 @click.pass_context
 @expected_errors
-def backfill(ctx, start, end, last, source_dir, selection, dry_run, chunk_size, chunk_bytes, retries, fail_fast, quiet,
-             as_json):
+def backfill(ctx, start, end, last, source_dir, selection, dry_run, chunk_size, chunk_bytes, retries, fail_fast, settle,
+             quiet, as_json):
     """Load the partitions from --start to --end (inclusive) that need it, in order, going on past failures."""
     project = open_project(ctx, source_dir)
     dates = resolve_range(project, start, end, last)
     # Planning needs no dbt (the code's fingerprints are remembered), so a backfill with nothing to
     # do costs what status costs. Spark is started first: only its session can check its warehouse.
     dbt = prepare(project) if project.target_type != "duckdb" else Dbt(project)
-    evidence = gather(project, dbt, dates)
+    evidence = gather(project, dbt, dates, verify=True)  # a load trusts no count: each partition's content is proven
     statuses = evidence.statuses(dates)
-    planned = plan(statuses, selection)
-    awaiting = [status.partition_date for status in statuses if status.state == AWAITING]
+    planned = plan(statuses, selection, evidence.without_file)
+    waiting = [status for status in statuses if status.state in WAITING]
     if dry_run:
         chunks = invocations(project, [item.partition_date for item in planned], chunk_size, chunk_bytes)
-        click.echo(dry_run_output(planned, chunks, len(dates), awaiting, as_json))
+        click.echo(dry_run_output(planned, chunks, len(dates), waiting, as_json))
         return
+    planned, arriving = complete_files_only(project, planned, settle)
+    waiting = sorted(waiting + arriving, key=lambda status: status.partition_date)
     if not planned:
-        click.echo(nothing_to_do_output(dates, selection, awaiting, as_json))
+        click.echo(nothing_to_do_output(dates, selection, waiting, as_json))
         return
     if not dbt.parsed:
         dbt = prepare(project)
     settings = LoadSettings(chunk_size, chunk_bytes, retries, fail_fast)
-    ctx.exit(load_and_report(dbt, [item.partition_date for item in planned], settings, quiet, as_json, awaiting,
+    ctx.exit(load_and_report(dbt, [item.partition_date for item in planned], settings, quiet, as_json, waiting,
                              evidence.holdings))
+
+
+def complete_files_only(project, planned: list[Planned], settle: float) -> tuple[list[Planned], list[PartitionStatus]]:
+    """The planned partitions whose files are complete, and the others as awaiting: a file still
+    being copied is left for the next run, never read half-way (the watcher's rule, arrivals.py)."""
+    arriving = still_arriving([project.source_file(item.partition_date) for item in planned], settle)
+    left = [PartitionStatus(item.partition_date, AWAITING, message="its file is still being written")
+            for item in planned if project.source_file(item.partition_date) in arriving]
+    return [item for item in planned if project.source_file(item.partition_date) not in arriving], left
 
 
 @cli.command()
@@ -125,15 +157,18 @@ def backfill(ctx, start, end, last, source_dir, selection, dry_run, chunk_size, 
               help="Seconds a file must stay unchanged before it loads; a file renamed into place loads at once.")
 @click.option("--poll", type=click.FloatRange(min=0.05), default=None,
               help="Look at the folder every POLL seconds instead of waiting for file events (network folders).")
-@click.option("--once", is_flag=True, help="Catch up and exit, with backfill's exit codes (for cron).")
+@click.option("--once", is_flag=True, help="Catch up and exit, with backfill's exit codes (for cron); "
+              "exit 0 at once, doing nothing, while another `runner watch` watches this warehouse.")
 @chunk_options
 @retries_option
 @click.option("--retry-after", type=click.FloatRange(min=0), default=30.0, show_default=True,
               help="Seconds before a load that failed on a lock or an I/O error (after its --retries) is tried again.")
+@click.option("--rescan", type=click.FloatRange(min=1), default=600.0, show_default=True,
+              help="Seconds between catch-ups of the whole range, a safety net for events that never came.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line for each load and event.")
 @click.pass_context
 @expected_errors
-def watch(ctx, source_dir, settle, poll, once, chunk_size, chunk_bytes, retries, retry_after, as_json):
+def watch(ctx, source_dir, settle, poll, once, chunk_size, chunk_bytes, retries, retry_after, rescan, as_json):
     """Load each daily file as it lands in the source folder, after catching up (a sensor)."""
     project = open_project(ctx, source_dir)
     defined_bounds(project)  # a bad partition setting is a usage error before anything starts
@@ -144,11 +179,21 @@ def watch(ctx, source_dir, settle, poll, once, chunk_size, chunk_bytes, retries,
         line, to_stderr = (json.dumps(event), False) if as_json else watch_line(event)
         click.echo(line, err=to_stderr)
 
-    with one_watcher(project):
-        # Kept parsed for as long as it watches; --once parses only when there is something to load.
-        dbt = prepare(project) if not once or project.target_type != "duckdb" else Dbt(project)
-        watcher = Watcher(dbt, LoadSettings(chunk_size, chunk_bytes, retries), WatchSettings(settle, poll, retry_after), report)
-        code = watcher.once() if once else watcher.run()
+    try:
+        with one_watcher(project):
+            # Kept parsed for as long as it watches; --once parses only when there is something to load.
+            dbt = prepare(project) if not once or project.target_type != "duckdb" else Dbt(project)
+            watcher = Watcher(dbt, LoadSettings(chunk_size, chunk_bytes, retries), WatchSettings(settle, poll, retry_after, rescan),
+                              report)
+            code = watcher.once() if once else watcher.run()
+    except AnotherWatcher as other:
+        if not once:
+            raise
+        # The running watcher has caught up and loads each file as it lands: a nightly --once beside
+        # it (a timer, a cron line) has nothing to add, and is no error.
+        report({"event": "deferred", "pid": int(other.holder) if other.holder.isdigit() else None,
+                "message": f"runner watch (PID {other.holder}) is loading this warehouse's files; nothing done"})
+        code = 0
     ctx.exit(code)
 
 
@@ -157,13 +202,16 @@ def watch(ctx, source_dir, settle, poll, once, chunk_size, chunk_bytes, retries,
 @source_dir_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
 @click.option("--model", type=click.Choice(PARTITIONED_MODELS), default=None, help="Only this model's own result per partition.")
+@click.option("--verify", is_flag=True,
+              help="Hash every partition's rows again and compare them with what was loaded (done anyway when "
+                   "something other than the runner wrote to the warehouse since the runner's last write).")
 @click.pass_context
 @expected_errors
-def status(ctx, start, end, source_dir, as_json, model):
-    """Show each partition's state: materialized, failed, stale, missing or running, with a health bar."""
+def status(ctx, start, end, source_dir, as_json, model, verify):
+    """Show each partition's state: materialized, failed, stale, missing, running, awaiting or late, with a health bar."""
     project = open_project(ctx, source_dir)
     dates = resolve_range(project, start, end)
-    evidence = gather(project, Dbt(project), dates)
+    evidence = gather(project, Dbt(project), dates, verify)
     statuses = evidence.statuses(dates, model)
     if not evidence.holdings.checked:  # on stderr: the JSON on stdout stays one document
         click.echo(f"note: {evidence.holdings.unchecked}; the states are the ledger's", err=True)
@@ -226,8 +274,8 @@ def docs(ctx, serve, port):
 @cli.command()
 @range_options
 @source_dir_option
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="The HTML file to write (default: target/partition_status.html in the project).")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=in_an_existing_folder,
+              help="The HTML file to write, in an existing folder (default: target/partition_status.html in the project).")
 @click.pass_context
 @expected_errors
 def report(ctx, start, end, source_dir, out):
@@ -238,7 +286,7 @@ def report(ctx, start, end, source_dir, out):
     path, heatmaps = status_page.write(project, resolve_range(project, start, end), out)
     counts = heatmaps[0].counts()
     summary = ", ".join(f"{counts.get(state, 0)} {state}" for state in STATES
-                        if counts.get(state) or state not in (RUNNING, AWAITING))  # as status counts them
+                        if counts.get(state) or state in USUAL_STATES)  # as status counts them
     click.echo(f"wrote {path}: {len(heatmaps[0].statuses)} partitions x {len(heatmaps) - 1} models; {summary}")
 
 
@@ -264,12 +312,12 @@ def ui(ctx, port, host, source_dir):
 
 
 def load_and_report(dbt: Dbt, dates: list[date], settings: LoadSettings, quiet: bool = False, as_json: bool = False,
-                    awaiting: list[date] | None = None, looked: Holdings | None = None) -> int:
+                    waiting: list[PartitionStatus] | None = None, looked: Holdings | None = None) -> int:
     """Backfill the dates with progress, then print the summary. Returns the exit code."""
     progress = Progress(len(dates), enabled=not (quiet or as_json) and sys.stdout.isatty(), lines=not (quiet or as_json))
     with progress:
         result = backfills.backfill(dbt, dates, settings, progress.advance, looked)
-    for line, to_stderr in backfill_summary(result, awaiting or [], as_json):
+    for line, to_stderr in backfill_summary(result, waiting or [], as_json):
         click.echo(line, err=to_stderr)
     return result.exit_code
 

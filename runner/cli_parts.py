@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import math
 from datetime import date, timedelta
+from pathlib import Path
 
 import click
 
@@ -13,9 +14,9 @@ from runner.artifacts import ArtifactError
 from runner.backfills import DEFAULT_CHUNK_MB, DEFAULT_CHUNK_SIZE, DEFAULT_RETRIES
 from runner.dbt import Dbt, end_of_command
 from runner.ledger import LedgerError
-from runner.partitions import date_range, parse_partition_date
+from runner.partitions import date_range, now, parse_partition_date
 from runner.planning import parse_selection
-from runner.project import ProjectError, UsageProblem, checked_target, load_project
+from runner.project import ProjectError, UsageProblem, checked_target, load_project, missing_adapter
 
 LATEST = "latest"
 
@@ -63,7 +64,8 @@ def source_dir_option(command):
 
 def range_options(command):
     """--start/--end, inclusive, defaulting to the partitions defined in dbt_project.yml."""
-    command = click.option("--end", type=DATE, help="Last partition, included (default: the defined end, or today).")(command)
+    command = click.option("--end", type=DATE, help="Last partition, included (default: partitions_end_date, else the last "
+                           "complete day: yesterday, moved by partitions_end_offset).")(command)
     return click.option("--start", type=DATE, help="First partition, included (default: the defined start).")(command)
 
 
@@ -99,10 +101,21 @@ def resolve_range(project, start: date | None, end: date | None, last: int | Non
         if start is not None:
             raise click.UsageError("--last counts back from --end: give it or --start, not both")
         start = end - timedelta(days=last - 1)
+    if start is None and end < defined_start:
+        if end == defined_end:  # an open end that starts today: no partition is due yet
+            return []
+        raise click.UsageError(f"--end {end} is before the first defined partition, {defined_start}")
     start = start or defined_start
     if start > end:
         raise click.UsageError(f"--start {start} is after --end {end}")
     return date_range(start, end)
+
+
+def in_an_existing_folder(ctx, param, value):
+    """A file to write whose folder exists: a mistyped path must not make folders (at / even)."""
+    if value is not None and not Path(value).parent.is_dir():
+        raise click.BadParameter(f"{value}: there is no folder {Path(value).parent}", ctx, param)
+    return value
 
 
 def valid_target(name: str | None) -> str | None:
@@ -114,11 +127,19 @@ def valid_target(name: str | None) -> str | None:
 
 def open_project(ctx, source_dir=None):
     try:
-        return load_project(ctx.obj["project_dir"], source_dir, ctx.obj["target"])
+        now()  # a bad RUNNER_NOW is refused whether or not this command reads the clock
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    try:
+        project = load_project(ctx.obj["project_dir"], source_dir, ctx.obj["target"])
     except UsageProblem as error:
         raise click.UsageError(str(error)) from None
     except ProjectError as error:
         raise click.ClickException(str(error)) from None
+    missing = missing_adapter(project)
+    if missing:
+        raise click.ClickException(missing)
+    return project
 
 
 def prepare(project) -> Dbt:
@@ -146,3 +167,9 @@ def chunk_options(command):
 def output_options(command):
     command = click.option("--json", "as_json", is_flag=True, help="Print one JSON document at the end, nothing else.")(command)
     return click.option("--quiet", is_flag=True, help="Print only the summary.")(command)
+
+
+def settle_option(command):
+    return click.option("--settle", type=click.FloatRange(min=0), default=2.0, show_default=True,
+                        help="Seconds a file written just now must stay unchanged before it loads; a file still being "
+                             "written (held open) is left for the next run.")(command)

@@ -72,7 +72,8 @@ class Dbt:
 
     def _vars(self, **partition_vars) -> str:
         # source_dir is read at parse time (the source's location) and at run time (the files).
-        return json.dumps({"source_dir": str(self.project.source_dir), **partition_vars})
+        # runner_invocation: the runner records its own results (the hand-run hook stays out of it).
+        return json.dumps({"source_dir": str(self.project.source_dir), "runner_invocation": True, **partition_vars})
 
     def _invoke(self, command: list[str], manifest=None, folder: str | None = None,
                 write_json: bool = False) -> tuple[Invocation, object]:

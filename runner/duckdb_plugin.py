@@ -8,8 +8,10 @@ of the whole file), and a year-long chunk checks 365 headers before it reads a r
 from __future__ import annotations
 
 import os
+import re
 import stat
 
+import duckdb
 from dbt.adapters.duckdb.plugins import BasePlugin
 from duckdb.func import FunctionNullHandling
 
@@ -42,3 +44,35 @@ class Plugin(BasePlugin):
     def configure_connection(self, conn) -> None:
         conn.create_function("daily_file_header", daily_file_header, ["VARCHAR"], "VARCHAR",
                              null_handling=FunctionNullHandling.SPECIAL, side_effects=True)
+
+
+# DuckDB's words for a warehouse another process holds, with the holder's PID.
+LOCK_HELD = re.compile(r'Could not set lock on file "(?P<path>[^"]+)": Conflicting lock is held in .*?\(PID (?P<pid>\d+)\)')
+
+
+def one_line_lock_errors() -> None:
+    """On a warehouse another process holds, dbt-duckdb fails again while handling the failure (its
+    rollback opens the connection anew), and dbt prints three tracebacks around the one line that
+    matters. Say that line once, as a dbt error: which file, which process holds it, what to do."""
+    from dbt.adapters.duckdb.environments import Environment
+    from dbt_common.exceptions import DbtRuntimeError
+
+    original = Environment.initialize_db.__func__
+    if getattr(original, "one_line", False):  # dbt loads the plugin once per connection environment
+        return
+
+    def initialize_db(cls, *args, **kwargs):
+        try:
+            return original(cls, *args, **kwargs)
+        except duckdb.IOException as error:
+            held = LOCK_HELD.search(str(error))
+            if held is None:
+                raise
+            raise DbtRuntimeError(f"Conflicting lock on the warehouse {held['path']}: held by PID {held['pid']} "
+                                  "(a runner loading partitions?); try again once it is done") from None
+
+    initialize_db.one_line = True
+    Environment.initialize_db = classmethod(initialize_db)
+
+
+one_line_lock_errors()

@@ -25,9 +25,19 @@ REPEATED_READ = re.compile(r"(\(select .+?\))(\s*union all\s*\1)+", re.DOTALL)
 COMMENT = re.compile(r"--[^\n]*")
 
 
+class Unreadable(str):
+    """The fingerprint of a file that is there but cannot be read (a symlink loop, no permission):
+    the cause, in one line. It matches no file's fingerprint, so the partition is never current."""
+
+    @classmethod
+    def of(cls, path: Path, error: OSError) -> Unreadable:
+        return cls(f"cannot read {path}: {error.strerror or error}")
+
+
 def file_fingerprint(path: Path) -> str | None:
-    """SHA-256 of the file's bytes, or None when there is no regular file there. A FIFO or a device
-    is never opened: opening a FIFO blocks until something writes to it."""
+    """SHA-256 of the file's bytes; None when there is no regular file there; Unreadable (why) when
+    one is there that cannot be read. A FIFO or a device is never opened: opening a FIFO blocks
+    until something writes to it."""
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):
             return None
@@ -35,14 +45,18 @@ def file_fingerprint(path: Path) -> str | None:
             return hashlib.file_digest(handle, "sha256").hexdigest()
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return None
+    except OSError as error:  # ELOOP, EACCES, EIO: the partition fails naming it, never the command
+        return Unreadable.of(path, error)
 
 
 def modified_after(path: Path, moment: datetime) -> bool:
-    """Whether the file was written after `moment` (UTC): what a run that began then read is unknown."""
+    """Whether the file was written after `moment` (UTC): what a run that began then read is unknown.
+    A time in the future says nothing (a writer's clock ahead, a copy that kept its times): no."""
     try:
-        return datetime.fromtimestamp(os.stat(path).st_mtime, UTC).replace(tzinfo=None) > moment
+        modified = datetime.fromtimestamp(os.stat(path).st_mtime, UTC).replace(tzinfo=None)
     except OSError:
         return False
+    return moment < modified <= datetime.now(UTC).replace(tzinfo=None)
 
 
 @functools.lru_cache(maxsize=64)  # a chunk records the same compiled code for each of its partitions

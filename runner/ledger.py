@@ -32,7 +32,15 @@ create table if not exists partition_runs (
     recorded_at timestamp not null,
     seeds_fingerprint varchar,
     failures_by_rule varchar,
+    content_fingerprint varchar,
     primary key (partition_date, invocation_id, unique_id)
+);
+create table if not exists warehouse_marks (
+    warehouse varchar primary key,
+    size bigint,
+    modified_ns bigint,
+    inode bigint,
+    marked_at timestamp not null
 );
 create table if not exists seed_loads (
     warehouse varchar not null,
@@ -43,7 +51,7 @@ create table if not exists seed_loads (
 );
 """
 # Ledgers written before a column existed get it (null for their rows).
-ADDED_COLUMNS = {"seeds_fingerprint": "varchar", "failures_by_rule": "varchar"}
+ADDED_COLUMNS = {"seeds_fingerprint": "varchar", "failures_by_rule": "varchar", "content_fingerprint": "varchar"}
 
 
 HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -51,6 +59,19 @@ HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 class LedgerError(Exception):
     """The ledger file cannot be opened or written."""
+
+
+# What DuckDB says of a file that is not a whole database (cut short, overwritten): never a lock.
+DAMAGED = re.compile(r"Could not read enough bytes|not a valid DuckDB database|corrupt|checksum", re.IGNORECASE)
+
+
+def ledger_error(path: Path, error: Exception, doing: str = "") -> LedgerError:
+    """One line for a DuckDB error on the ledger; for a damaged file, what to do about it."""
+    text = " ".join(str(error).split())[:300]
+    if DAMAGED.search(text):
+        return LedgerError(f"ledger {path} is damaged ({text}): move it aside (a new ledger starts empty, and a "
+                           "backfill loads every partition again); the warehouse is not affected")
+    return LedgerError(f"ledger {path}: {doing}{text}")
 
 
 @dataclass(frozen=True)
@@ -74,6 +95,7 @@ class PartitionRun:
     recorded_at: datetime
     seeds_fingerprint: str | None = None  # JSON: each seed's SHA-256 when the partition was built
     failures_by_rule: str | None = None  # JSON: a test of several rules, the rows that broke each
+    content_fingerprint: str | None = None  # a model's partition as loaded: content.py
 
 
 COLUMNS = [field.name for field in fields(PartitionRun)]
@@ -145,7 +167,7 @@ class Ledger:
                 except duckdb.Error as error:
                     # Another runner is writing a partition: a short wait, then give up clearly.
                     if "lock" not in str(error).lower() or attempt == attempts - 1:
-                        raise LedgerError(f"ledger {self.path}: {' '.join(str(error).split())[:300]}") from None
+                        raise ledger_error(self.path, error) from None
                     time.sleep(0.05 * (attempt + 1))
             if make_schema:
                 try:
@@ -155,9 +177,11 @@ class Ledger:
                     self._schema_made = True
                 except duckdb.Error as error:
                     connection.close()
-                    raise LedgerError(f"ledger {self.path}: {' '.join(str(error).split())[:300]}") from None
+                    raise ledger_error(self.path, error) from None
         try:
             yield connection
+        except duckdb.Error as error:  # a read of a damaged file fails only when it reaches the damage
+            raise ledger_error(self.path, error) from None
         finally:
             connection.close()
 
@@ -179,7 +203,7 @@ class Ledger:
                 connection.execute(insert, columns)
                 connection.execute("commit")
             except duckdb.Error as error:  # a full disk, a read-only folder: the last commit stays readable
-                raise LedgerError(f"ledger {self.path}: cannot record the runs: {' '.join(str(error).split())[:300]}") from None
+                raise ledger_error(self.path, error, "cannot record the runs: ") from None
 
     def runs(self, start: date | None = None, end: date | None = None, where: str = "true", params=()) -> list[PartitionRun]:
         """Recorded rows in a date range (inclusive), oldest first."""
@@ -215,7 +239,28 @@ class Ledger:
                     connection.execute("insert into seed_loads values (?, ?, ?, now()::timestamp)", [warehouse, seed, fingerprint])
                 connection.execute("commit")
             except duckdb.Error as error:
-                raise LedgerError(f"ledger {self.path}: cannot record the seeds: {' '.join(str(error).split())[:300]}") from None
+                raise ledger_error(self.path, error, "cannot record the seeds: ") from None
+
+    def warehouse_mark(self, warehouse: str) -> tuple[int, int, int] | None:
+        """The warehouse file's size, modification time and inode as the runner left it last."""
+        with self._connect(read_only=True) as connection:
+            try:
+                found = connection.execute("select size, modified_ns, inode from warehouse_marks where warehouse = ?",
+                                           [warehouse]).fetchone()
+            except duckdb.CatalogException:  # a ledger from before marks were recorded
+                return None
+        return tuple(found) if found else None
+
+    def mark_warehouse(self, warehouse: str, mark: tuple[int, int, int] | None) -> None:
+        """Note the warehouse file as the runner's last write left it: while it stays so, nothing
+        else wrote to it, and its content need not be hashed again to be trusted."""
+        with signals_held(), self._connect() as connection:
+            try:
+                connection.execute("delete from warehouse_marks where warehouse = ?", [warehouse])
+                if mark is not None:
+                    connection.execute("insert into warehouse_marks values (?, ?, ?, ?, now()::timestamp)", [warehouse, *mark])
+            except duckdb.Error as error:
+                raise ledger_error(self.path, error, "cannot mark the warehouse: ") from None
 
     def chunk_sizes(self, invocation_ids: set[str]) -> dict[str, int]:
         """How many partitions each invocation loaded (a chunk's time is shared among them)."""

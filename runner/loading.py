@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import re
 import stat
 import time
@@ -16,10 +17,10 @@ from runner import warehouse
 from runner.artifacts import ArtifactError, RunResults, node_name
 from runner.checks import Found, found_by_partition, offending_rows_query
 from runner.dbt import Dbt, WarehouseError
-from runner.fingerprints import file_fingerprint
+from runner.fingerprints import Unreadable, file_fingerprint
 from runner.ledger import Ledger
 from runner.project import Project
-from runner.recording import LoadRecord, as_of, built_relations, now, partition_runs, seeds_loaded
+from runner.recording import LoadRecord, built_relations, partition_runs, seeds_loaded, unchanged_during
 from runner.seeds import as_text, seed_fingerprints
 from runner.states import failure_message
 
@@ -41,12 +42,13 @@ def retry_transient(attempt: Callable[[], tuple[T, str | None]], retries: int, b
 
 
 def file_size(path: Path) -> int | None:
-    """The file's size in bytes; None when it is not there (one stat per day of a backfill)."""
+    """The file's size in bytes; None when it is not there or cannot be read (one stat per day of a
+    backfill): such a day loads alone, and fails alone."""
     try:
         found = path.stat()
     except OSError:
         return None
-    return found.st_size if stat.S_ISREG(found.st_mode) else None
+    return found.st_size if stat.S_ISREG(found.st_mode) and os.access(path, os.R_OK) else None
 
 
 def chunked(sizes: dict[date, int], max_days: int, max_bytes: int | None) -> list[list[date]]:
@@ -153,11 +155,15 @@ class Loader:
     def load(self, dates: list[date]) -> Outcome:
         """Build these partitions in one invocation and record every node's result for each.
         A marker row says they are in flight until then, so a killed runner leaves a true ledger."""
-        started, began = time.monotonic(), now()
+        started = time.monotonic()
         project = self.dbt.project
         files = {day: project.source_file(day) for day in dates}
         fingerprints = {day: file_fingerprint(path) for day, path in files.items()}
         record = LoadRecord(self.ledger, dates, files)  # in flight, until one of its ends below
+        unreadable = next((value for value in fingerprints.values() if isinstance(value, Unreadable)), None)
+        if unreadable is not None:  # refused before dbt, which would fail it without naming the file
+            record.stopped("error", str(unreadable))
+            return Outcome(dates, False, record.marker, time.monotonic() - started, str(unreadable))
         try:
             invocation = self.dbt.build_partitions(dates)  # raises KeyboardInterrupt on a signal
             try:
@@ -166,17 +172,17 @@ class Loader:
                 record.stopped("error", str(error))
                 return Outcome(dates, False, record.marker, time.monotonic() - started, str(error),
                                log_file=invocation.log_file)
-            rows = warehouse.count_rows(self.dbt, built_relations(results), dates)
+            contents = warehouse.measure(self.dbt, built_relations(results), dates)
             found = self.found_by_checks(results)
         except KeyboardInterrupt:
             record.stopped("interrupted", "interrupted by Ctrl-C or SIGTERM")
             raise Interrupted(dates) from None
-        runs = partition_runs(results, files, as_of(fingerprints, files, began), rows, str(project.source_dir), found,
+        runs = partition_runs(results, files, unchanged_during(fingerprints, files), contents, str(project.source_dir), found,
                               as_text(self.seeds))
         outcome = Outcome(
             dates, results.ok, results.invocation_id, time.monotonic() - started,
             None if results.ok else failure_message(runs),
-            {day: rows[(self.primary_model, day)] for day in dates if (self.primary_model, day) in rows},
+            {day: contents[(self.primary_model, day)].rows for day in dates if (self.primary_model, day) in contents},
             invocation.log_file,
         )
         try:

@@ -51,12 +51,37 @@ class DefinedPartitions:
     end: date | None
     end_offset: int = 0
     timezone: str = "UTC"
+    late_after: timedelta | None = None  # how long after its day closes a file is overdue; None: never
 
     def bounds(self, moment: datetime | None = None) -> tuple[date, date]:
         if self.end is not None:
             return self.start, self.end
         today = (moment or now()).astimezone(ZoneInfo(self.timezone)).date()
         return self.start, today - timedelta(days=1) + timedelta(days=self.end_offset)
+
+    def dates(self, moment: datetime | None = None) -> list[date]:
+        """Every defined partition: none yet when an open end starts today (the first is due tomorrow)."""
+        start, end = self.bounds(moment)
+        return date_range(start, end) if start <= end else []
+
+    def late_before(self, moment: datetime | None = None) -> date | None:
+        """The first day whose file is not yet overdue: a day closes at midnight in the time zone,
+        and its file is late `late_after` later."""
+        if self.late_after is None:
+            return None
+        return ((moment or now()).astimezone(ZoneInfo(self.timezone)) - self.late_after).date()
+
+
+DURATION = re.compile(r"(\d+)\s*([dhm])")
+UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """A duration written as days, hours and minutes: `24h`, `1d 6h`, `90m`; ValueError otherwise."""
+    parts = DURATION.findall(text)
+    if not parts or DURATION.sub("", text).strip():
+        raise ValueError(f"{text!r} is not a duration such as 24h, 1d 6h or 90m")
+    return sum((timedelta(**{UNITS[unit]: int(count)}) for count, unit in parts), timedelta())
 
 
 def as_date(value) -> date:

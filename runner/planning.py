@@ -5,19 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from runner.arrivals import held_for_writing
 from runner.dbt import Dbt
 from runner.fingerprints import file_fingerprint
 from runner.ledger import Ledger, PartitionRun
 from runner.project import INCREMENTAL_MODELS, PRIMARY_MODEL, Project
-from runner.recording import pick_up_hand_run
+from runner.recording import pick_up_hand_runs
 from runner.seeds import seed_fingerprints
-from runner.states import AWAITING, RUNNING, STATES, PartitionStatus, partition_statuses
-from runner.warehouse import Holdings, holdings, holdings_through
+from runner.states import RUNNING, STATES, STILL_ARRIVING, WAITING, PartitionStatus, partition_statuses
+from runner.warehouse import Holdings, changed_since_marked, holdings, holdings_through
 
 DEFAULT_SELECTION = ("missing", "failed", "stale")
 # A partition another runner is loading now is never planned: that runner holds the warehouse.
-# Nor one whose file has not arrived: there is nothing to load.
-SELECTABLE = tuple(state for state in STATES if state not in (RUNNING, AWAITING))
+# Nor one whose file has not arrived (awaiting, late): there is nothing to load.
+SELECTABLE = tuple(state for state in STATES if state != RUNNING and state not in WAITING)
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,8 @@ def parse_selection(text: str) -> set[str]:
     chosen = {part.strip() for part in text.split(",") if part.strip()}
     if "all" in chosen and chosen <= {"all", *SELECTABLE}:  # all, whatever else is named with it
         return set(SELECTABLE)
-    if AWAITING in chosen:
-        raise ValueError("awaiting partitions have no file to load yet: choose from " + ", ".join(SELECTABLE) + " or all")
+    for state in chosen & set(WAITING):
+        raise ValueError(f"{state} partitions have no file to load yet: choose from " + ", ".join(SELECTABLE) + " or all")
     unknown = chosen - set(SELECTABLE)
     if unknown or not chosen:
         raise ValueError(f"{', '.join(sorted(unknown)) or 'nothing'} is not a state to load: choose from {', '.join(SELECTABLE)} or all")
@@ -56,24 +57,52 @@ class Evidence:
     holdings: Holdings
     chunk_sizes: dict[str, int]
     seeds: dict[str, str]
+    late_before: date | None = None
 
     def statuses(self, dates: list[date], model: str | None = None) -> list[PartitionStatus]:
         return partition_statuses(dates, self.runs, self.fingerprints, PRIMARY_MODEL, model, self.code_now,
-                                  self.holdings, self.chunk_sizes, self.seeds)
+                                  self.holdings, self.chunk_sizes, self.seeds, self.late_before)
+
+    @property
+    def without_file(self) -> set[date]:
+        """The days with no file to load now: not there, or still being written."""
+        return {day for day, fingerprint in self.fingerprints.items() if fingerprint in (None, STILL_ARRIVING)}
 
 
-def gather(project: Project, dbt: Dbt, dates: list[date]) -> Evidence:
+def fingerprint_now(path) -> str | None:
+    """The file's fingerprint, or STILL_ARRIVING while a process holds it open for writing (a copy
+    under way: what it holds now is not the day's file)."""
+    fingerprint = file_fingerprint(path)
+    return STILL_ARRIVING if fingerprint is not None and held_for_writing(path) else fingerprint
+
+
+def gather(project: Project, dbt: Dbt, dates: list[date], verify: bool = False) -> Evidence:
+    """The evidence on these dates. The warehouse's content is hashed again with `verify` (loads
+    plan so), or when something other than the runner wrote to it since the runner's last write
+    (a hand edit, a restored copy); otherwise its rows are counted, as cheap as a count is."""
+    late_before = project.defined_partitions().late_before()
+    if not dates:  # an open end that starts today: nothing is due yet
+        return Evidence([], {}, {}, Holdings(), {}, {}, late_before)
     ledger = Ledger(project.ledger_path)
-    pick_up_hand_run(dbt, ledger)  # it may write: before the reads share one connection
     with ledger.reading():
-        runs = ledger.runs(dates[0], dates[-1])
-        chunk_sizes = ledger.chunk_sizes({run.invocation_id for run in runs})
-    fingerprints = {day: file_fingerprint(project.source_file(day)) for day in dates}
+        changed = changed_since_marked(project, ledger.warehouse_mark(str(project.warehouse_path)))
+        runs, chunk_sizes = ledger_evidence(ledger, dates)
+    # A hand run changes the warehouse: record those it left there, then read again.
+    if changed and pick_up_hand_runs(project, ledger):
+        with ledger.reading():
+            runs, chunk_sizes = ledger_evidence(ledger, dates)
+    fingerprints = {day: fingerprint_now(project.source_file(day)) for day in dates}
     code_now = dbt.code_fingerprints(first_present(project, dates)) if runs else {}
-    held = holdings(project, INCREMENTAL_MODELS, dates[0], dates[-1]) if runs else Holdings()
+    verify = verify or (bool(runs) and changed)
+    held = holdings(project, INCREMENTAL_MODELS, dates[0], dates[-1], verify) if runs else Holdings()
     if runs and project.target_type != "duckdb" and dbt.parsed:  # a backfill's session is up: ask it
-        held = holdings_through(dbt, INCREMENTAL_MODELS, dates[0], dates[-1])
-    return Evidence(runs, fingerprints, code_now, held, chunk_sizes, seed_fingerprints(project))
+        held = holdings_through(dbt, INCREMENTAL_MODELS, dates[0], dates[-1], verify)
+    return Evidence(runs, fingerprints, code_now, held, chunk_sizes, seed_fingerprints(project), late_before)
+
+
+def ledger_evidence(ledger: Ledger, dates: list[date]) -> tuple[list[PartitionRun], dict[str, int]]:
+    runs = ledger.runs(dates[0], dates[-1])
+    return runs, ledger.chunk_sizes({run.invocation_id for run in runs})
 
 
 def first_present(project: Project, dates: list[date]) -> date:
@@ -81,10 +110,11 @@ def first_present(project: Project, dates: list[date]) -> date:
     return next((day for day in dates if project.source_file(day).is_file()), dates[0])
 
 
-def plan(statuses: list[PartitionStatus], selection: set[str]) -> list[Planned]:
-    """The partitions in the selected states, in order, each with the reason it would run."""
+def plan(statuses: list[PartitionStatus], selection: set[str], without_file: set[date] = frozenset()) -> list[Planned]:
+    """The partitions in the selected states, in order, each with the reason it would run; never
+    one without a file to load (a loaded day whose file went keeps its rows: it is no failure)."""
     return [
         Planned(status.partition_date, status.state, status.message or status.state)
         for status in statuses
-        if status.state in selection
+        if status.state in selection and status.partition_date not in without_file
     ]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
 import os
 import re
+import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -11,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from runner.partitions import DefinedPartitions, parse_partition_date
+from runner.partitions import DefinedPartitions, parse_duration, parse_partition_date
 
 # The dbt selectors (selectors.yml) of what a load builds, and of its models alone (what is compiled
 # to fingerprint their code). The models' names: PARTITIONED_MODELS, below.
@@ -60,7 +63,7 @@ class Project:
     def source_file(self, day) -> Path:
         """The daily file of a partition: <source_dir>/<YYYY-MM-DD>.csv (the dbt side: the
         daily_file_name macro)."""
-        return self.source_dir / f"{day.isoformat()}{DAILY_FILE_SUFFIX}"
+        return self.source_dir / daily_file_name(day)
 
     def partition_of_file(self, path: Path) -> date | None:
         """The partition whose daily file path is, or None when it is not one (the rule of source_file)."""
@@ -88,7 +91,16 @@ class Project:
         except (ValueError, ZoneInfoNotFoundError):
             raise UsageProblem(f"dbt_project.yml vars: partitions_timezone {zone!r} is not a time zone (for example UTC or "
                                "America/New_York)") from None
-        return DefinedPartitions(start, end, offset, zone)
+        late = found.get("partitions_late_after")
+        try:
+            late_after = parse_duration(str(late)) if late not in (None, "") else None
+        except ValueError as error:
+            raise UsageProblem(f"dbt_project.yml vars: partitions_late_after: {error}") from None
+        return DefinedPartitions(start, end, offset, zone, late_after)
+
+
+def daily_file_name(day) -> str:
+    return f"{day.isoformat()}{DAILY_FILE_SUFFIX}"
 
 
 def find_project_dir(explicit: str | None) -> Path:
@@ -117,23 +129,65 @@ def load_project(project_dir: str | None = None, source_dir: str | None = None, 
         raise UsageProblem(f"source folder {source}: a folder name with *, ?, [, ], {{ or }} is not supported")
     if source_dir is not None and not source.is_dir():
         raise UsageProblem(f"--source-dir {source_dir}: not an existing directory")
-    return Project(root, warehouse, ledger_path(warehouse, target, default), source, target, default,
-                   targets.get(target or default))
+    ledger = ledger_path(warehouse, target, default)
+    if ledger == warehouse:  # the ledger's tables would go into the warehouse, and it would be checked against itself
+        raise UsageProblem(f"LEDGER_PATH {ledger} is the warehouse file: give the ledger a file of its own")
+    return Project(root, warehouse, ledger, source, target, default, targets.get(target or default))
 
 
 class UsageProblem(ProjectError):
     """A name or path the user gave does not exist or cannot be used: a usage error (exit 2)."""
 
 
-def profile_targets(root: Path) -> dict[str, str]:
-    """The outputs of the project's profile in profiles.yml, by name, with their adapter type."""
+# The extras of pyproject.toml that bring the adapter of a target: by its type and method.
+ADAPTER_EXTRAS = {("spark", "session"): "spark", ("spark", "thrift"): "cluster"}
+
+
+def adapter_installed(adapter_type: str) -> bool:
+    """Whether dbt's adapter for the type (the package dbt.adapters.<type>) is importable. Looked
+    for without importing dbt, which status never does; then through every finder (an editable install)."""
+    if not adapter_type.isidentifier():
+        return False
+    places = [str(Path(entry or os.getcwd()) / "dbt" / "adapters") for entry in sys.path]
+    if importlib.machinery.PathFinder.find_spec(adapter_type, places) is not None:
+        return True
+    try:
+        return importlib.util.find_spec(f"dbt.adapters.{adapter_type}") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def adapter_install(adapter_type: str, method: str | None) -> str:
+    """The command that installs the adapter a target of this type and method needs."""
+    extra = ADAPTER_EXTRAS.get((adapter_type, method))
+    return f"pip install -e '.[{extra}]'" if extra else f"pip install dbt-{adapter_type}"
+
+
+def missing_adapter(project: Project) -> str | None:
+    """Why the project's target cannot run here, if its adapter is not installed: one line with the
+    install that brings it (dbt itself would say the target's credentials are invalid)."""
+    adapter = project.target_type
+    if adapter in (None, "None") or adapter_installed(adapter):
+        return None
+    method = profile_outputs(project.project_dir).get(project.target_name, {}).get("method")
+    return (f"target {project.target_name}: dbt's {adapter} adapter is not installed (no module dbt.adapters.{adapter}): "
+            f"{adapter_install(adapter, method)}")
+
+
+def profile_outputs(root: Path) -> dict[str, dict]:
+    """The outputs of the project's profile in profiles.yml, by name."""
     try:
         with open(root / "profiles.yml") as handle:
             profiles = yaml.safe_load(handle) or {}
         outputs = profiles[project_profile(root)]["outputs"]
-        return {str(name): str((output or {}).get("type")) for name, output in outputs.items()}
+        return {str(name): output if isinstance(output, dict) else {} for name, output in outputs.items()}
     except (OSError, KeyError, TypeError, AttributeError, yaml.YAMLError):
         return {}
+
+
+def profile_targets(root: Path) -> dict[str, str]:
+    """The outputs of the project's profile in profiles.yml, by name, with their adapter type."""
+    return {name: str(output.get("type")) for name, output in profile_outputs(root).items()}
 
 
 def project_profile(root: Path) -> str | None:

@@ -12,9 +12,11 @@ from pathlib import Path
 from runner import warehouse
 from runner.artifacts import ArtifactError, NodeResult, RunResults, node_name, read_run_results
 from runner.checks import Found, describe
+from runner.content import Content
 from runner.dbt import Dbt, WarehouseError
 from runner.fingerprints import code_fingerprint, file_fingerprint, modified_after
 from runner.ledger import Ledger, PartitionRun
+from runner.project import Project, daily_file_name
 from runner.seeds import as_text, seed_fingerprints
 from runner.states import CHANGED_AFTER_THE_RUN, RUNNING
 
@@ -29,7 +31,7 @@ def partition_runs(
     results: RunResults,
     source_files: dict[date, Path],
     file_fingerprints: dict[date, str | None],
-    rows: dict[tuple[str, date], int],
+    contents: dict[tuple[str, date], Content],
     source_dir: str,
     found: dict[str, dict[date, Found]] | None = None,
     seeds: str | None = None,
@@ -52,15 +54,21 @@ def partition_runs(
                 execution_time=node.execution_time,
                 started_at=node.started_at,
                 completed_at=node.completed_at,
-                rows_loaded=rows.get((node_name(node.unique_id), day)) if node.resource_type == "model" and node.ok else None,
+                rows_loaded=held.rows if (held := loaded(node, day, contents)) else None,
                 source_file=str(source_files[day]),
                 source_fingerprint=file_fingerprints.get(day),
                 code_fingerprint=code_fingerprint(node.compiled_code, source_dir) if node.resource_type == "model" else None,
                 recorded_at=recorded_at,
                 seeds_fingerprint=seeds if node.resource_type == "model" else None,
                 failures_by_rule=json.dumps(by_rule) if by_rule else None,
+                content_fingerprint=held.fingerprint if held else None,
             ))
     return runs
+
+
+def loaded(node: NodeResult, day: date, contents: dict[tuple[str, date], Content]) -> Content | None:
+    """What a model that ran well holds of the partition after the invocation."""
+    return contents.get((node_name(node.unique_id), day)) if node.resource_type == "model" and node.ok else None
 
 
 def check_outcome(node: NodeResult, day: date, source_file: Path,
@@ -112,17 +120,21 @@ def seeds_loaded(ledger: Ledger, warehouse_path: str, fingerprints: dict[str, st
 
 def built_relations(results: RunResults) -> dict[str, str]:
     """The models an invocation built, by name, with their relations."""
-    return {
-        node_name(node.unique_id): node.relation_name
-        for node in results.nodes
-        if node.resource_type == "model" and node.ok and node.relation_name
-    }
+    return dict(warehouse.built_models(results))
 
 
 def as_of(fingerprints: dict[date, str | None], files: dict[date, Path], began: datetime) -> dict[date, str | None]:
-    """The files' fingerprints, except where a file was written after the run began."""
+    """For a run the runner did not watch (a hand run): the files' fingerprints now, except where a
+    file was written after the run began (what it read is unknown then)."""
     return {day: CHANGED_AFTER_THE_RUN if modified_after(files[day], began) else fingerprint
             for day, fingerprint in fingerprints.items()}
+
+
+def unchanged_during(before: dict[date, str | None], files: dict[date, Path]) -> dict[date, str | None]:
+    """For a load the runner made: the files' fingerprints as the load began, except where the bytes
+    changed while it ran. Judged by content, never by clock: a file dated in the future is fine."""
+    return {day: fingerprint if file_fingerprint(files[day]) == fingerprint else CHANGED_AFTER_THE_RUN
+            for day, fingerprint in before.items()}
 
 
 def record_hand_run(dbt: Dbt, ledger: Ledger, path: Path, results: RunResults | None = None) -> int:
@@ -142,23 +154,32 @@ def record_hand_run(dbt: Dbt, ledger: Ledger, path: Path, results: RunResults | 
     # The files as they are now describe what the run loaded only if they have not changed since it began.
     fingerprints = as_of({day: file_fingerprint(path) for day, path in files.items()}, files, results.started_at)
     try:
-        rows = warehouse.count_rows(dbt, built_relations(results), results.partition_dates)
+        contents = warehouse.measure(dbt, built_relations(results), results.partition_dates)
     except WarehouseError as error:  # the warehouse was replaced since, or the run used another one
         raise ArtifactError(f"{path}: its tables are not in {project.warehouse_path}: {error}") from None
-    ledger.record(partition_runs(results, files, fingerprints, rows, str(project.source_dir), seeds=as_text(seed_fingerprints(project))))
+    ledger.record(partition_runs(results, files, fingerprints, contents, str(project.source_dir),
+                                 seeds=as_text(seed_fingerprints(project))))
     return len(results.partition_dates)
 
 
-def pick_up_hand_run(dbt: Dbt, ledger: Ledger) -> None:
-    """A `dbt run --vars '{partition_date: ...}'` made by hand leaves target/run_results.json:
-    record it once, so status is true whoever ran dbt. A run on another target belongs to that
-    target's ledger: `runner --target T status` picks it up."""
-    path = dbt.project.hand_run_results
-    # Nothing to pick up: no readable file, another command (compile, test), a run on another target
-    # or without partitions, or one whose tables are gone. One recorded before is skipped.
-    try:
-        results = read_run_results(path)
-        if results.command in ("run", "build"):
-            record_hand_run(dbt, ledger, path, results)
-    except ArtifactError:
-        return
+def pick_up_hand_runs(project: Project, ledger: Ledger) -> int:
+    """Record the hand runs (`dbt run/build --vars '{partition_date: ...}'`) that this project's
+    warehouse holds and its ledger does not, each once, as it ran: its own times, its own source
+    folder, what its partitions hold. A hand run against another warehouse left its results there:
+    it never reaches this ledger. Returns how many were recorded."""
+    found = warehouse.hand_runs(project, ledger.has_invocation)
+    for results, contents in found:
+        if not project.ran_on_this_target(results.target):
+            continue
+        source_dir = project_path(project, results.source_dir) if results.source_dir else project.source_dir
+        files = {day: source_dir / daily_file_name(day) for day in results.partition_dates}
+        fingerprints = as_of({day: file_fingerprint(path) for day, path in files.items()}, files, results.started_at)
+        ledger.record(partition_runs(results, files, fingerprints, contents, str(source_dir),
+                                     seeds=as_text(seed_fingerprints(project))))
+    return len(found)
+
+
+def project_path(project: Project, configured: str) -> Path:
+    """A folder as dbt's vars name it: relative paths are the project's."""
+    path = Path(configured)
+    return path if path.is_absolute() else project.project_dir / path

@@ -14,8 +14,9 @@ from runner.ledger import PartitionRun
 from runner.loading import Outcome
 from runner.planning import Planned
 from runner.project import PRIMARY_MODEL
-from runner.states import STATES, PartitionStatus
+from runner.states import AWAITING, LATE, STATES, WAITING, PartitionStatus
 
+USUAL_STATES = ("materialized", "failed", "stale", "missing")
 STATUS_COLUMNS = ("partition_date", "state", "rows", "last_run_at", "invocation_id", "took", "message")
 
 
@@ -41,8 +42,8 @@ def status_table(statuses: list[PartitionStatus]) -> str:
     lines = ["  ".join(name.ljust(width) for name, width in zip(STATUS_COLUMNS, widths)).rstrip()]
     lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
     counts = {state: sum(1 for status in statuses if status.state == state) for state in STATES}
-    # running and awaiting only when there are some: the usual line stays the four states
-    lines.append(", ".join(f"{count} {state}" for state, count in counts.items() if count or state not in ("running", "awaiting")))
+    # running, awaiting and late only when there are some: the usual line stays the four states
+    lines.append(", ".join(f"{count} {state}" for state, count in counts.items() if count or state in USUAL_STATES))
     return "\n".join(lines)
 
 
@@ -69,7 +70,7 @@ def outcome_lines(outcome: Outcome) -> list[str]:
 
 # Cells of the health bar: distinct without colour, coloured on a terminal.
 CELLS = {"materialized": ("█", "green"), "failed": ("X", "red"), "stale": ("~", "yellow"), "missing": ("·", "white"),
-         "running": (">", "cyan"), "awaiting": ("_", "blue")}
+         "running": (">", "cyan"), "awaiting": ("_", "blue"), "late": ("L", "magenta")}
 # A materialized partition whose plausibility checks warned.
 WARNED_CELL = ("!", "green")
 
@@ -172,15 +173,32 @@ class Progress:
         return False
 
 
-def awaiting_line(awaiting: list[date]) -> str:
-    """The days a backfill did not run because their files have not arrived."""
-    span = f"{awaiting[0]}" if len(awaiting) == 1 else f"{awaiting[0]} to {awaiting[-1]}"
-    return f"{len(awaiting)} awaiting {'its file' if len(awaiting) == 1 else 'their files'} (not run): {span}"
+def days_text(days: list[date]) -> str:
+    """Days by name, or their count's first and last: never a range that reads as every day between."""
+    if len(days) <= 5:
+        return ", ".join(str(day) for day in days)
+    return f"the first {days[0]}, the last {days[-1]}"
 
 
-def awaiting_json(awaiting: list[date]) -> dict:
-    return {"count": len(awaiting), "first": awaiting[0].isoformat() if awaiting else None,
-            "last": awaiting[-1].isoformat() if awaiting else None}
+def waiting_lines(waiting: list[PartitionStatus]) -> list[str]:
+    """The days a backfill did not run because their files have not arrived: awaiting, then late."""
+    lines = []
+    for state, what in ((AWAITING, "awaiting {their} (not run)"), (LATE, "late: {their} past the deadline (not run)")):
+        days = [status.partition_date for status in waiting if status.state == state]
+        if days:
+            their = "its file" if len(days) == 1 else "their files"
+            lines.append(f"{len(days)} {what.format(their=their)}{':' if len(days) <= 5 else ','} {days_text(days)}")
+    return lines
+
+
+def days_json(days: list[date]) -> dict:
+    return {"count": len(days), "first": days[0].isoformat() if days else None,
+            "last": days[-1].isoformat() if days else None, "dates": [day.isoformat() for day in days]}
+
+
+def waiting_json(waiting: list[PartitionStatus]) -> dict:
+    """The awaiting and the late days, for programs: `late.count` is what an operator alerts on."""
+    return {state: days_json([status.partition_date for status in waiting if status.state == state]) for state in WAITING}
 
 
 def partition_outcomes(outcome: Outcome) -> list[dict]:
@@ -191,7 +209,7 @@ def partition_outcomes(outcome: Outcome) -> list[dict]:
 
 
 def backfill_json(outcomes: list[Outcome], dates: list[date], interrupted: bool, seconds: float,
-                  awaiting: list[date] | None = None) -> str:
+                  waiting: list[PartitionStatus] | None = None) -> str:
     """The whole backfill for programs: a summary and one object per partition."""
     partitions = [entry for outcome in outcomes for entry in partition_outcomes(outcome)]
     done = {p["partition_date"] for p in partitions}
@@ -199,7 +217,7 @@ def backfill_json(outcomes: list[Outcome], dates: list[date], interrupted: bool,
                     "attempts": 0, "message": "interrupted before it ran" if interrupted else "stopped by --fail-fast"}
                    for day in dates if day.isoformat() not in done]
     counts = {kind: sum(1 for p in partitions if p["outcome"] == kind) for kind in ("loaded", "failed", "not run")}
-    summary = {**counts, "awaiting": awaiting_json(awaiting or []), "interrupted": interrupted, "seconds": round(seconds, 3)}
+    summary = {**counts, **waiting_json(waiting or []), "interrupted": interrupted, "seconds": round(seconds, 3)}
     return json.dumps({"summary": summary,
                        "partitions": sorted(partitions, key=lambda p: p["partition_date"])}, indent=2)
 
@@ -217,22 +235,25 @@ def watch_line(event: dict) -> tuple[str, bool]:
         return (f"watching {event['path']} ({how}; a file loads once unchanged for {event['settle']:g}s, or at once "
                 "when renamed into place); Ctrl-C to stop"), True
     if kind == "caught_up":
-        awaiting = event["awaiting"]
         line = f"caught up: {event['loaded']} loaded, {event['failed']} failed"
-        if awaiting["count"]:
-            span = awaiting["first"] if awaiting["count"] == 1 else f"{awaiting['first']} to {awaiting['last']}"
-            line += f"; {awaiting['count']} awaiting {'its file' if awaiting['count'] == 1 else 'their files'}: {span}"
+        for state in WAITING:
+            days = [date.fromisoformat(day) for day in event[state]["dates"]]
+            if days:
+                line += f"; {len(days)} {state}: {days_text(days)}"
         return line, False
     if kind == "skipped":
         return f"{day}  not loaded: {event['state']} ({event['message']})", True
     if kind == "deleted":
         return f"{day}  file deleted: {event['path']} ({event['message']})", True
+    if kind == "early":
+        return f"{day}  early: {event['path']} ({event['message']})", True
     if kind == "ignored":
         return f"ignored {event['path']}: {event['message']}", True
     return f"{kind}: {event['message']}" if event.get("message") else kind, True
 
 
-def dry_run_output(planned: list[Planned], chunks: list[list[date]], total: int, awaiting: list[date], as_json: bool) -> str:
+def dry_run_output(planned: list[Planned], chunks: list[list[date]], total: int, waiting: list[PartitionStatus],
+                   as_json: bool) -> str:
     """The plan of `backfill --dry-run`: each partition and why, and how many dbt invocations."""
     if as_json:  # each partition with the number of the dbt invocation that would load it
         number = {day: n for n, chunk in enumerate(chunks, 1) for day in chunk}
@@ -240,22 +261,24 @@ def dry_run_output(planned: list[Planned], chunks: list[list[date]], total: int,
     lines = [plan_table(planned)] if planned else []
     lines.append(f"{len(planned)} of {total} partitions would run in {len(chunks)} dbt "
                  f"invocation{'' if len(chunks) == 1 else 's'} (dry run: nothing changed)")
-    return "\n".join(lines + ([awaiting_line(awaiting)] if awaiting else []))
+    return "\n".join(lines + waiting_lines(waiting))
 
 
-def nothing_to_do_output(dates: list[date], selection: set[str], awaiting: list[date], as_json: bool) -> str:
+def nothing_to_do_output(dates: list[date], selection: set[str], waiting: list[PartitionStatus], as_json: bool) -> str:
     if as_json:
-        return backfill_json([], [], False, 0.0, awaiting)
+        return backfill_json([], [], False, 0.0, waiting)
+    if not dates:
+        return "Nothing to do: no partition is defined yet (the first one is due when its day closes)."
     line = f"Nothing to do: no partition from {dates[0]} to {dates[-1]} is {' or '.join(sorted(selection))}."
-    return "\n".join([line] + ([awaiting_line(awaiting)] if awaiting else []))
+    return "\n".join([line] + waiting_lines(waiting))
 
 
-def backfill_summary(result: BackfillResult, awaiting: list[date], as_json: bool) -> list[tuple[str, bool]]:
+def backfill_summary(result: BackfillResult, waiting: list[PartitionStatus], as_json: bool) -> list[tuple[str, bool]]:
     """The end of a backfill: its lines, each with whether it goes to stderr (the failures, and with
     --json everything but the one JSON document)."""
     lines = [(f"moved the unreadable warehouse aside: {result.set_aside}", as_json)] if result.set_aside else []
     if as_json:
-        return [*lines, (backfill_json(result.outcomes, result.dates, result.interrupted, result.seconds, awaiting), False)]
+        return [*lines, (backfill_json(result.outcomes, result.dates, result.interrupted, result.seconds, waiting), False)]
     summary = summary_lines(result.loaded, result.failed, result.not_run, result.interrupted, result.seconds)
     lines += [(line, line.startswith("  failed")) for line in summary]
-    return lines + ([(awaiting_line(awaiting), False)] if awaiting else [])
+    return lines + [(line, False) for line in waiting_lines(waiting)]

@@ -9,15 +9,23 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import groupby
 
-from runner.artifacts import BAD_STATUSES, node_name
+from runner.artifacts import BAD_STATUSES, node_name, shortened
+from runner.content import differs
+from runner.fingerprints import Unreadable
 from runner.ledger import PartitionRun
 from runner.project import INCREMENTAL_MODELS
 from runner.seeds import changed_seed
 from runner.warehouse import Holdings
 
 RUNNING = "running"
-AWAITING = "awaiting"  # never loaded, and its file has not arrived: nothing to load yet
-STATES = ("materialized", "failed", "stale", "missing", RUNNING, AWAITING)
+AWAITING = "awaiting"  # not loaded, and its file has not arrived (or is still being written): nothing to load yet
+LATE = "late"  # awaiting past the project's deadline (partitions_late_after): an operator should look
+STATES = ("materialized", "failed", "stale", "missing", RUNNING, AWAITING, LATE)
+# The states of a partition with no file to load: never planned, never a failure of the run.
+WAITING = (AWAITING, LATE)
+# A partition's fingerprint now when its file is there but still being written (held open for
+# writing): not yet a file to load, and it matches no recorded file.
+STILL_ARRIVING = "still being written"
 # A partition's recorded file fingerprint when the file changed after the run that loaded it began:
 # what was loaded is unknown, so it matches no file.
 CHANGED_AFTER_THE_RUN = "changed after the run"
@@ -58,10 +66,10 @@ class PartitionStatus:
             "rows": self.rows,
             "invocation_id": self.invocation_id,
             "last_run_at": self.last_run_at.isoformat(timespec="seconds") + "Z" if self.last_run_at else None,
-            "duration_seconds": round(self.duration, 3) if self.duration is not None else None,
+            "duration_seconds": self.duration,
             "message": self.message,
             "warnings": [warning.as_dict() for warning in self.warnings],
-            "chunk_seconds": round(self.chunk_seconds, 3) if self.chunk_seconds is not None else None,
+            "chunk_seconds": self.chunk_seconds,
             "chunk_partitions": self.chunk_partitions,
         }
 
@@ -74,7 +82,8 @@ def failure_message(runs: list[PartitionRun]) -> str | None:
     if first is None:
         return None
     name, message = node_name(first.unique_id), first.message or first.status
-    return message if message.startswith(f"{name} ") else f"{name}: {message}"  # checks.describe names it
+    # checks.describe names it; the node's name must not take the message past its cap
+    return message if message.startswith(f"{name} ") else shortened(f"{name}: {message}")
 
 
 def warnings_of(latest: list[PartitionRun]) -> tuple[CheckWarning, ...]:
@@ -155,18 +164,33 @@ def warehouse_difference(day: date, latest: list[PartitionRun], holdings: Holdin
             if held != run.rows_loaded:
                 return (f"warehouse has {held} row{'' if held == 1 else 's'} of {name}, {run.rows_loaded} "
                         f"{'was' if run.rows_loaded == 1 else 'were'} loaded")
+            if differs(run.content_fingerprint, holdings.content_of(name, day)):
+                return f"warehouse rows of {name} differ from what was loaded"
     return None
+
+
+def waiting(day: date, late_before: date | None, fingerprint_now: str | None, before: str | None = None) -> PartitionStatus:
+    """A partition with nothing to load: awaiting its file, or late once its deadline has passed.
+    `before`: what its last run said, when one ran (a missing file is no failure of the partition)."""
+    state = LATE if late_before is not None and day < late_before else AWAITING
+    message = "its file is still being written" if fingerprint_now == STILL_ARRIVING else "its file has not arrived"
+    if state == LATE:
+        message += " (past its deadline)"
+    return PartitionStatus(day, state, message=message + (f"; its last run: {before}" if before else ""))
 
 
 def partition_status(
     day: date, runs: list[PartitionRun], fingerprint_now: str | None, primary_model: str,
     code_now: dict[str, str] | None = None, holdings: Holdings | None = None, chunk_sizes: dict[str, int] | None = None,
-    seeds_now: dict[str, str] | None = None,
+    seeds_now: dict[str, str] | None = None, late_before: date | None = None,
 ) -> PartitionStatus:
+    no_file = fingerprint_now in (None, STILL_ARRIVING)
     if not runs:
-        if fingerprint_now is None:
-            return PartitionStatus(day, AWAITING, message="never loaded; its file has not arrived")
-        return PartitionStatus(day, "missing", message="never loaded")
+        if no_file:
+            return waiting(day, late_before, fingerprint_now)
+        # A file there that cannot be read is loaded like any other: its load fails, saying why.
+        return PartitionStatus(day, "missing", message="never loaded" + (
+            f"; {fingerprint_now}" if isinstance(fingerprint_now, Unreadable) else ""))
     latest = latest_invocation(runs)
     primary = next((run for run in latest if run.resource_type == "model" and node_name(run.unique_id) == primary_model), None)
     chunk = (chunk_sizes or {}).get(latest[0].invocation_id) or 1
@@ -175,13 +199,16 @@ def partition_status(
         rows=primary.rows_loaded if primary else None,
         invocation_id=latest[0].invocation_id,
         last_run_at=max(run.completed_at or run.recorded_at for run in latest),
-        duration=seconds / chunk,
-        chunk_seconds=seconds,
+        # Rounded here, once: the table, the JSON and the console show the same milliseconds.
+        duration=round(seconds / chunk, 3),
+        chunk_seconds=round(seconds, 3),
         chunk_partitions=chunk,
         warnings=warnings_of(latest),
     )
     flight = in_flight(latest)
     failure = flight[1] if flight else failure_message(latest)
+    if failure and no_file and not flight:  # it could not have loaded: the file is what is missing
+        return waiting(day, late_before, fingerprint_now, failure)
     if failure:
         held = holdings.rows_of(primary_model, day) if holdings else None
         return PartitionStatus(day, flight[0] if flight else "failed", message=failure, **{**common, "rows": held})
@@ -189,8 +216,12 @@ def partition_status(
     difference = warehouse_difference(day, latest, holdings)
     if difference:
         return PartitionStatus(day, "stale", message=difference, **common)
+    if isinstance(fingerprint_now, Unreadable):  # a load would fail on it: it says why
+        return PartitionStatus(day, "stale", message=str(fingerprint_now), **common)
     if fingerprint_now is None:
-        return PartitionStatus(day, "stale", message="source file is gone since it was loaded", **common)
+        return PartitionStatus(day, "stale", message="source file is gone since it was loaded (its rows are kept)", **common)
+    if fingerprint_now == STILL_ARRIVING:
+        return PartitionStatus(day, "stale", message="source file is being written again since it was loaded", **common)
     if recorded == CHANGED_AFTER_THE_RUN:
         return PartitionStatus(day, "stale", message="source file changed after the run that loaded it started", **common)
     if recorded != fingerprint_now:
@@ -211,6 +242,7 @@ def partition_statuses(
     holdings: Holdings | None = None,
     chunk_sizes: dict[str, int] | None = None,
     seeds_now: dict[str, str] | None = None,
+    late_before: date | None = None,
 ) -> list[PartitionStatus]:
     """One status per date; with `model`, only that model's own node counts. `holdings`: what
     the warehouse holds now; `chunk_sizes`: partitions per invocation, to share out its time."""
@@ -224,6 +256,6 @@ def partition_statuses(
     by_day = {day: list(group) for day, group in groupby(sorted(runs, key=lambda r: r.partition_date), key=lambda r: r.partition_date)}
     return [
         partition_status(day, by_day.get(day, []), fingerprints_now.get(day), primary_model, code_now, holdings, chunk_sizes,
-                         seeds_now)
+                         seeds_now, late_before)
         for day in dates
     ]

@@ -51,7 +51,8 @@ def write(project: Project, dates: list[date], out: Path | None = None) -> tuple
     path = Path(out) if out else project.project_dir / "target" / "partition_status.html"
     page = pages.overview(views.build(project, dates, heatmaps=heatmaps), static=True, generated_at=datetime.now(UTC))
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not out:  # the project's target/ may not be there yet; a given path's folder must be
+            path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(page, encoding="utf-8")
     except OSError as error:
         raise ReportError(f"cannot write {path}: {error.strerror or error}") from None

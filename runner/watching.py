@@ -17,11 +17,10 @@ from runner.arrivals import Arrivals
 from runner.backfills import BackfillResult, LoadSettings, SeedError
 from runner.dbt import Dbt, release_warehouse
 from runner.loading import Outcome
-from runner.partitions import date_range
 from runner.planning import DEFAULT_SELECTION, gather
 from runner.project import Project, UsageProblem
-from runner.render import awaiting_json, partition_outcomes
-from runner.states import AWAITING
+from runner.render import partition_outcomes, waiting_json
+from runner.states import WAITING
 
 Event = dict  # one thing the watcher did or saw, as printed (one JSON object per line with --json)
 
@@ -31,10 +30,20 @@ class WatchSettings:
     settle: float = 2.0  # seconds a file must stay unchanged before it is loaded (unless renamed into place)
     poll: float | None = None  # seconds between looks at the folder; None: file events
     retry_after: float = 30.0  # seconds before a load that failed on a lock or an I/O error is tried again
+    rescan: float = 600.0  # seconds between catch-ups of the whole range: a safety net for missed events
 
 
 def lock_path(project: Project) -> Path:
     return project.ledger_path.with_name(project.ledger_path.name + ".watch.lock")
+
+
+class AnotherWatcher(UsageProblem):
+    """Another process holds the warehouse's watch lock: `holder` is the PID it wrote there."""
+
+    def __init__(self, holder: str, project: Project, path: Path):
+        super().__init__(f"another runner watch (PID {holder}) is watching this warehouse "
+                         f"({project.warehouse_path}); its lock: {path}")
+        self.holder = holder
 
 
 @contextmanager
@@ -47,9 +56,7 @@ def one_watcher(project: Project) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            raise UsageProblem(f"another runner watch (PID {holder}) is watching this warehouse "
-                               f"({project.warehouse_path}); its lock: {path}") from None
+            raise AnotherWatcher(handle.read().strip() or "unknown", project, path) from None
         handle.truncate(0)
         handle.write(f"{os.getpid()}\n")
         handle.flush()
@@ -74,13 +81,38 @@ class Watcher:
         # to try them again: their files will not change to wake the watcher.
         self.retry_at: dict[date, float] = {}
         self.watching = False  # in `run`: no failure may end it (with --once, a seed failure does)
+        self.early: dict[date, Path] = {}  # files of days not closed yet: loaded when their day closes
+        self.due_end = self.project.defined_partitions().bounds()[1]  # the last day due, as last looked
+        self.clock_looked = self.rescanned = time.monotonic()
 
-    def catch_up(self) -> BackfillResult | None:
+    def catch_up(self, quiet: bool = False) -> BackfillResult | None:
         """Load every defined partition that is missing, failed or stale, as `runner backfill` does,
-        then say so: how many loaded and failed, and which days await their files."""
-        return self.load(date_range(*self.project.defined_partitions().bounds()), catching_up=True)
+        then say so: how many loaded and failed, and which days await their files (`quiet`: only
+        when it loaded or failed something)."""
+        return self.load(self.project.defined_partitions().dates(), catching_up=True, quiet=quiet)
 
-    def load(self, dates: list[date], catching_up: bool = False) -> BackfillResult | None:
+    def follow_clock(self) -> BackfillResult | None:
+        """At each day boundary, load the days that became due (a file that landed before its day
+        closed loads now); every `rescan` seconds, catch up on the whole range (a missed event)."""
+        now = time.monotonic()
+        if now - self.clock_looked < 1.0:  # the project's vars are read at most once a second
+            return None
+        self.clock_looked = now
+        end = self.project.defined_partitions().bounds()[1]
+        if end != self.due_end:
+            due = [day for day in list(self.early) if day <= end]
+            for day in due:
+                del self.early[day]
+            self.due_end = end
+            self.report({"event": "day_closed", "last_due": end.isoformat(), "message": f"partitions now due up to {end}"})
+            self.rescanned = now
+            return self.catch_up()
+        if now - self.rescanned >= self.watch_settings.rescan:
+            self.rescanned = now
+            return self.catch_up(quiet=True)
+        return None
+
+    def load(self, dates: list[date], catching_up: bool = False, quiet: bool = False) -> BackfillResult | None:
         """Load those of the dates that need it (missing, failed or stale); say why the others are
         skipped (a catch-up sums them up instead)."""
         # A parsed project must be the current one before it judges the code; an unparsed one is
@@ -89,15 +121,16 @@ class Watcher:
         if checked and not self.parsed():
             self.held_back.update(dates)
             return None
-        evidence = gather(self.project, self.dbt, dates)
+        evidence = gather(self.project, self.dbt, dates, verify=True)
         statuses = evidence.statuses(dates)
-        todo = [status.partition_date for status in statuses if status.state in DEFAULT_SELECTION]
+        todo = [status.partition_date for status in statuses
+                if status.state in DEFAULT_SELECTION and status.partition_date not in evidence.without_file]
         if todo and not checked and not self.parsed():
             self.held_back.update(todo)
             return None
         if not catching_up:
             for status in statuses:
-                if status.state not in DEFAULT_SELECTION:
+                if status.partition_date not in todo:
                     self.report({"event": "skipped", "partition_date": status.partition_date.isoformat(),
                                  "state": status.state, "message": status.message or status.state})
         result = None
@@ -113,11 +146,11 @@ class Watcher:
                 release_warehouse()
             if result is not None:
                 self.try_again_later([day for outcome in result.outcomes if outcome.transient for day in outcome.dates])
-        if catching_up:
-            awaiting = [status.partition_date for status in statuses if status.state == AWAITING]
+        if catching_up and not (quiet and result is None):
             self.report({"event": "caught_up", "loaded": result.loaded if result else 0,
                          "failed": len(result.failed) if result else 0,
-                         "interrupted": bool(result and result.interrupted), "awaiting": awaiting_json(awaiting)})
+                         "interrupted": bool(result and result.interrupted),
+                         **waiting_json([status for status in statuses if status.state in WAITING])})
         return result
 
     def try_again_later(self, dates: list[date]) -> None:
@@ -151,19 +184,32 @@ class Watcher:
         kinds: dict[Path, set] = {}
         for change, name in changes:
             kinds.setdefault(Path(name), set()).add(change)
-        start, end = self.project.defined_partitions().bounds()
+        defined = self.project.defined_partitions()
+        start, end = defined.bounds()
         for path, seen in sorted(kinds.items()):
             if path == self.project.source_dir:
                 continue
             day = self.project.partition_of_file(path)
-            if day is None or not start <= day <= end:
+            if day is not None and day > end and defined.end is None and path.exists():  # an open end reaches it
+                self.wait_for_its_day(day, path)
+            elif day is None or not start <= day <= end:
                 self.ignore(path, day, start, end)
+            elif os.path.lexists(path) and not path.exists():  # a link that leads nowhere readable (a loop)
+                self.arrivals.forget(path)
+                self.retry_at[day] = time.monotonic()  # its load fails now, saying why
             elif not path.exists():
                 self.arrivals.forget(path)
                 self.report({"event": "deleted", "partition_date": day.isoformat(), "path": str(path),
                              "message": "the partition keeps what it holds; runner status shows it stale if it was loaded"})
             else:
                 self.arrivals.saw(path, renamed=watchfiles.Change.modified not in seen)
+
+    def wait_for_its_day(self, day: date, path: Path) -> None:
+        """A file for a day not closed yet: its partition is not defined until the day closes."""
+        if day not in self.early:
+            self.report({"event": "early", "partition_date": day.isoformat(), "path": str(path),
+                         "message": "its day has not closed yet: it loads when it does"})
+        self.early[day] = path
 
     def ignore(self, path: Path, day: date | None, start: date, end: date) -> None:
         # Hidden files are how writers stage a file before renaming it into place: not worth a line.
@@ -225,7 +271,7 @@ class Watcher:
                                                                   "is gone: stopped watching"})
                         return 1
                     self.saw(batch)
-                    result = self.load_complete()
+                    result = self.load_complete() or self.follow_clock()
                     if result is not None and result.stopped:
                         return self.stop(result)
             except KeyboardInterrupt:

@@ -1,7 +1,7 @@
 """Runner processes for the tests, with a window made deterministic: each a script for `python -c`."""
 
 # A runner in a process of its own whose load waits, in flight, until the test says go (a file
-# appears): after dbt built the partition and while it holds the warehouse (count_rows), or before
+# appears): after dbt built the partition and while it holds the warehouse (measure), or before
 # dbt runs (build_partitions); the ledger has the in-flight marker either way. Arguments: the ready
 # file, the go file, where to wait, then the runner's own. The window made deterministic, without
 # sleeps in the test.
@@ -9,7 +9,7 @@ PAUSED_RUNNER = """
 import importlib, pathlib, sys, time
 from runner.cli import main
 ready, go = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
-# build_partitions: before dbt runs (a method of Dbt); runner.warehouse:count_rows: after the
+# build_partitions: before dbt runs (a method of Dbt); runner.warehouse:measure: after the
 # build, the warehouse held; or any method or function as module:Class.method or module:function
 module, _, where = sys.argv[3].rpartition(":")
 owner_name, _, name = where.rpartition(".")

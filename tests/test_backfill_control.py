@@ -119,6 +119,6 @@ def test_status_draws_a_calendar_for_long_ranges_and_filters_by_model(project):
     months = [line for line in lines[:25] if line[:4] in ("2017", "2018") and line[4] == "-" and len(line.split()[0]) == 7]
     assert len(months) == 24
     january = next(line for line in months if line.startswith("2018-01"))
-    assert january == "2018-01 ·█···" + "_" * 26  # 01-05 have files, the rest await theirs
+    assert january == "2018-01 ·█···" + "L" * 26  # 01-05 have files, the rest are late (long past their deadline)
     summary = project.status("--start", "2018-01-02", "--end", "2018-01-02", "--model", "daily_summary")["2018-01-02"]
     assert summary["state"] == "materialized" and summary["rows"] == 1

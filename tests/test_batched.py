@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from datetime import date, timedelta
 
@@ -89,19 +90,25 @@ def test_large_days_make_short_chunks(project):
     assert states(project) == {f"2018-01-0{d}": ("materialized", 20) for d in range(1, 6)}
 
 
+def unreadable(path) -> None:
+    """The day's file replaced by a symlink loop: there, but it cannot be read; its load fails alone."""
+    path.unlink()
+    os.symlink(path, path)
+
+
 def test_a_dry_run_shows_the_invocations_the_backfill_then_makes(project):
     assert project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-05").exit_code == 0
-    project.file("2018-01-03").unlink()  # loaded, then its file went: stale, and it fails alone
+    unreadable(project.file("2018-01-03"))
     command = ("backfill", "--start", "2018-01-01", "--end", "2018-01-05", "--chunk-size", "2", "--only", "all")
 
     plain = project.runner(*command, "--dry-run")
     planned = project.runner(*command, "--dry-run", "--json")
     done = project.runner(*command, "--json")
 
-    assert (plain.exit_code, planned.exit_code, done.exit_code) == (0, 0, 1)  # the day without a file fails
+    assert (plain.exit_code, planned.exit_code, done.exit_code) == (0, 0, 1)  # the day whose file cannot be read fails
     planned, done = json.loads(planned.stdout), json.loads(done.stdout)["partitions"]
     assert plain.output.splitlines()[-1] == "5 of 5 partitions would run in 3 dbt invocations (dry run: nothing changed)"
-    # The day without a file is an invocation of its own, between the chunks of the days around it.
+    # The day whose file cannot be read is an invocation of its own, between the chunks around it.
     assert [item["invocation"] for item in planned] == [1, 1, 2, 3, 3]
     ran_in = {p["partition_date"]: p["invocation_id"] for p in done}
     assert [len({ran_in[item["partition_date"]] for item in planned if item["invocation"] == n}) for n in (1, 2, 3)] == [1, 1, 1]
@@ -127,15 +134,18 @@ def test_a_failing_partition_is_isolated_and_the_chunk_is_atomic(project):
         "2018-01-01": "materialized", "2018-01-02": "materialized", "2018-01-04": "materialized", "2018-01-05": "materialized"}
 
 
-def test_a_missing_file_does_not_fail_its_chunk(project):
+def test_an_unreadable_file_does_not_fail_its_chunk_and_a_gone_one_is_not_run(project):
     assert project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-05").exit_code == 0
-    project.file("2018-01-03").unlink()  # loaded, then its file went: stale, and it fails alone
+    unreadable(project.file("2018-01-03"))
+    project.file("2018-01-04").unlink()  # loaded, then its file went: it keeps its rows, nothing to load
     result = project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-05", "--only", "all", "--json")
     assert result.exit_code == 1
     report = json.loads(result.stdout)
-    assert [p["outcome"] for p in report["partitions"]] == ["loaded", "loaded", "failed", "loaded", "loaded"]
-    assert report["partitions"][2]["message"] == f"stg_daily_files__quotes: no such file: {project.file('2018-01-03')}"
+    assert {p["partition_date"]: p["outcome"] for p in report["partitions"]} == {
+        "2018-01-01": "loaded", "2018-01-02": "loaded", "2018-01-03": "failed", "2018-01-05": "loaded"}
+    assert report["partitions"][2]["message"] == f"cannot read {project.file('2018-01-03')}: Too many levels of symbolic links"
     assert len({p["invocation_id"] for p in report["partitions"]}) == 2
+    assert len(project.rows("2018-01-04")) == 20
 
 
 def rows_held_in_temporary_tables(project, *command: str) -> list[int]:

@@ -139,11 +139,11 @@ STATUSES = [
     PartitionStatus(DAYS[2], "stale", message="source file changed since it was loaded"),
     PartitionStatus(DAYS[3], "missing", message="never loaded"),
     PartitionStatus(DAYS[4], "running", message="loading now (loading in runner PID 12)"),
-    PartitionStatus(DAYS[5], "awaiting", message="never loaded; its file has not arrived"),
+    PartitionStatus(DAYS[5], "awaiting", message="its file has not arrived"),
     PartitionStatus(DAYS[6], "stale"),
 ]
 REASONS = ["OK", "raw_partition_data: boom", "source file changed since it was loaded", "never loaded",
-           "loading now (loading in runner PID 12)", "never loaded; its file has not arrived", "stale"]
+           "loading now (loading in runner PID 12)", "its file has not arrived", "stale"]
 
 
 @pytest.mark.parametrize(("selection", "expected"), [

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from conftest import REPO
 
 from runner.cli import cli
+from runner.states import STATES
 
 README = (REPO / "README.md").read_text()
 # What follows each command's [OPTIONS] in its usage line.
@@ -80,3 +81,31 @@ def test_missing_project_is_one_clear_error(tmp_path):
     result = CliRunner().invoke(cli, ["--project-dir", str(tmp_path), "status"])
     assert result.exit_code == 1
     assert result.output == f"Error: no dbt_project.yml in {tmp_path}\n"
+
+
+def option_help(command: str, name: str) -> str:
+    (option,) = [param for param in cli.commands[command].params if param.name == name]
+    return option.help
+
+
+def test_the_help_texts_say_what_the_readme_says():
+    """`status --help` names every state (runner.states.STATES), as the README's table of states does;
+    `--end` defaults to the last complete day, yesterday, as the README and dbt_project.yml say of an
+    open end (not today); `--last` counts days up to the end, in its help and in the README alike."""
+    description = " ".join(help_of("status").split("\nOptions:\n", 1)[0].split())
+    table = re.findall(r"^\| `(\w+)` \|", README, flags=re.MULTILINE)
+    for state in STATES:
+        assert re.search(rf"\b{state}\b", description), f"status --help does not name {state}"
+        assert state in table, f"the README's table of states has no {state}"
+
+    open_end = " ".join(README.split("Without `partitions_end_date`", 1)[1].split("\n\n", 1)[0].split())
+    assert "the last partition is the last complete day in `partitions_timezone` (default `UTC`), that is yesterday" in open_end
+    comments = " ".join(line.split("#", 1)[1].strip() for line in (REPO / "dbt_project.yml").read_text().splitlines() if "#" in line)
+    assert "up to the last complete day (yesterday" in comments and "up to today" not in comments
+    for command in ("backfill", "status", "report"):
+        end = option_help(command, "end")
+        assert "the last complete day: yesterday" in end and "or today" not in end, command
+
+    (shown,) = [line for line in README.splitlines() if line.startswith("runner backfill --last 7 ")]
+    assert "last N days up to --end" in option_help("backfill", "last")
+    assert "last 7 days up to the end" in shown.split("#", 1)[1]

@@ -21,7 +21,7 @@ SPAN = ("--start", "2018-01-01", "--end", "2018-01-07")
 QUERY = "?start=2018-01-01&end=2018-01-07"
 # Each cell of the overview's calendars: its date, state and glyph.
 CELLS = "els => els.map(el => [el.dataset.date, el.dataset.state, el.textContent])"
-GLYPHS = {"materialized": "✓", "failed": "✕", "stale": "~", "missing": "·", "running": "↻", "awaiting": "_"}
+GLYPHS = {"materialized": "✓", "failed": "✕", "stale": "~", "missing": "·", "running": "↻", "awaiting": "_", "late": "L"}
 
 
 def break_number(path: Path) -> None:
@@ -47,6 +47,7 @@ class Console:
         assert found, line + self.process.stderr.read()
         self.url = found.group(1)
         self.port = urlsplit(self.url).port
+        first_answer(self.port)  # it says where before it listens: no test may knock before it answers
 
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None) -> tuple[int, str, dict]:
         """A raw request: the path is sent exactly as given (no client tidies a crafted one)."""
@@ -72,7 +73,7 @@ class Console:
 
 @pytest.fixture(scope="module")
 def loaded(template_project, tmp_path_factory):
-    """A project with loaded, failed, stale and missing partitions (and two awaiting their files), and its console."""
+    """A project with loaded, failed, stale and missing partitions (and two whose files are late), and its console."""
     root = tmp_path_factory.mktemp("console") / "project"
     subprocess.run(["cp", "-r", str(template_project), str(root)], check=True)
     project = Project(root)
@@ -106,7 +107,7 @@ def test_ui_help(project):
 def test_overview_shows_each_state_with_its_glyph_and_count(loaded):
     project, console = loaded
     expected = {day: entry["state"] for day, entry in project.status(*SPAN).items()}
-    assert list(expected.values()) == ["materialized", "stale", "failed", "materialized", "missing", "awaiting", "awaiting"]
+    assert list(expected.values()) == ["materialized", "stale", "failed", "materialized", "missing", "late", "late"]
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 760})
         errors = watch_console(page)
@@ -119,7 +120,7 @@ def test_overview_shows_each_state_with_its_glyph_and_count(loaded):
         legend = {key.get_attribute("data-state"): " ".join(key.text_content().split()) for key in page.locator(".legend .key").all()}
         # Every state the project has, with none left out for being zero.
         assert legend == {"materialized": "✓ 2 materialized", "failed": "✕ 1 failed", "stale": "~ 1 stale", "missing": "· 1 missing",
-                          "running": "↻ 0 running", "awaiting": "_ 2 awaiting"}
+                          "running": "↻ 0 running", "awaiting": "_ 0 awaiting", "late": "L 2 late"}
         # The rows-per-day chart: a bar per day, the loaded ones as tall as their rows.
         assert page.locator("#chart rect").count() == 7
         assert page.locator('#chart rect[data-date="2018-01-01"]').get_attribute("height") == "100.0"
@@ -259,7 +260,7 @@ def test_the_static_report_fetches_nothing_and_shows_the_consoles_states(loaded,
         page.goto(out.as_uri())
         assert page.locator(".grid .cell").evaluate_all(CELLS) == live
         legend = " ".join(page.locator(".legend").text_content().split())
-        assert legend == "✓ 2 materialized ✕ 1 failed ~ 1 stale · 1 missing ↻ 0 running _ 2 awaiting"
+        assert legend == "✓ 2 materialized ✕ 1 failed ~ 1 stale · 1 missing ↻ 0 running _ 0 awaiting L 2 late"
     assert requests == [out.as_uri()]
     assert errors == []
 

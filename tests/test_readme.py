@@ -318,3 +318,28 @@ def test_an_impossible_date_in_vars_fails_as_the_readme_says(sample):
 
     assert quoted.returncode == 2 and message.strip() in quoted.stdout, quoted.stdout
     assert unquoted.returncode == 1 and unquoted.stderr.splitlines()[-1] == "ValueError: day is out of range for month"
+
+
+def test_the_marts_clear_their_partitions_then_delete_insert_as_the_readme_says(project):
+    """What the README says of the strategy is the parsed project's: on DuckDB each mart is
+    incremental by delete+insert on partition_date, after its pre-hook `clear_partitions()`, whose
+    DuckDB form deletes the run's partitions whole."""
+    from dbt.cli.main import dbtRunner
+
+    parsed = dbtRunner().invoke(["parse", "--project-dir", str(project.root), "--profiles-dir", str(project.root),
+                                 "--log-level", "none"])
+    assert parsed.success, parsed.exception
+    manifest = parsed.result
+    marts = {node.name: node.config for node in manifest.nodes.values()
+             if node.resource_type == "model" and node.fqn[1] == "marts"}
+    assert set(marts) == {"raw_partition_data", "daily_summary"}
+    for config in marts.values():
+        assert (config.materialized, config.incremental_strategy, config.unique_key) == ("incremental", "delete+insert",
+                                                                                          "partition_date")
+        assert [hook.sql for hook in config.pre_hook] == ["{{ clear_partitions() }}"]
+    clear = manifest.macros["macro.daily_loads.default__clear_partitions"].macro_sql
+    assert re.search(r"if is_incremental\(\).*delete from \{\{ this \}\} where \{\{ partition_predicate\(\) \}\}", clear, re.DOTALL)
+    said = " ".join(README.read_text().split())
+    assert ("incremental with `incremental_strategy='delete+insert'`, keyed on `partition_date`" in said
+            and "first run their pre-hook `clear_partitions()` (`macros/partitions.sql`), which deletes the run's partitions "
+                "whole, and delete+insert then inserts the new rows, all in one transaction" in said)

@@ -14,9 +14,11 @@ def test_report_help(project):
     assert result.exit_code == 0
     assert " ".join(result.output.split("\nOptions:\n", 1)[1].split()) == (
         "--start DATE First partition, included (default: the defined start). "
-        "--end DATE Last partition, included (default: the defined end, or today). "
+        "--end DATE Last partition, included (default: partitions_end_date, else the last complete day: yesterday, "
+        "moved by partitions_end_offset). "
         "--source-dir DIRECTORY Folder of the daily files (default: the source_dir var of dbt_project.yml). "
-        "--out FILE The HTML file to write (default: target/partition_status.html in the project). "  # as the README says
+        "--out FILE The HTML file to write, in an existing folder "  # as the README says
+        "(default: target/partition_status.html in the project). "
         "--help Show this message and exit.")
 
 
@@ -29,7 +31,8 @@ def break_price(path) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def test_report_shows_each_models_partitions_as_status_does(project, tmp_path):
+def test_report_shows_each_models_partitions_as_status_does(project, tmp_path, monkeypatch):
+    monkeypatch.setenv("RUNNER_NOW", "2018-01-07T06:15:00Z")  # 06 and 07 not yet late
     break_price(project.file("2018-01-03"))
     result = project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-04")
     assert result.exit_code == 1, result.output
@@ -61,7 +64,8 @@ def test_report_shows_each_models_partitions_as_status_does(project, tmp_path):
         assert dict(cells) == {day: entry["state"] for day, entry in expected["partition"].items()}
         assert len(cells) == 7
         assert page.locator(".legend").text_content().split() == ["✓", "2", "materialized", "✕", "1", "failed", "~", "1", "stale",
-                                                                 "·", "1", "missing", "↻", "0", "running", "_", "2", "awaiting"]
+                                                                 "·", "1", "missing", "↻", "0", "running", "_", "2", "awaiting",
+                                                                 "L", "0", "late"]
 
         # The details panel says nothing until a partition is hovered.
         details = page.locator("#details")
@@ -102,7 +106,7 @@ def test_report_renders_a_year_and_stays_readable_for_years(project, tmp_path):
     out = tmp_path / "year.html"
     result = project.runner("report", "--start", "2018-01-01", "--end", "2018-12-31", "--out", str(out), catch=False)
     assert result.exit_code == 0, result.output
-    assert result.output == f"wrote {out}: 365 partitions x 3 models; 0 materialized, 0 failed, 0 stale, 5 missing, 360 awaiting\n"
+    assert result.output == f"wrote {out}: 365 partitions x 3 models; 0 materialized, 0 failed, 0 stale, 5 missing, 360 late\n"
     years = tmp_path / "years.html"
     result = project.runner("report", "--start", "2016-01-01", "--end", "2020-12-31", "--out", str(years), catch=False)
     assert "1827 partitions x 3 models" in result.output
@@ -121,5 +125,5 @@ def test_report_renders_a_year_and_stays_readable_for_years(project, tmp_path):
         assert section.locator(".months span").count() == 5 * 12
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 1280
         page.locator('section[data-model="partition"] .cell[data-date="2020-12-31"]').hover()
-        assert page.locator('#details [data-field="message"]').inner_text() == "never loaded; its file has not arrived"
+        assert page.locator('#details [data-field="message"]').inner_text() == "its file has not arrived (past its deadline)"
         assert page.locator('#details [data-field="invocation_id"]').inner_text() == "-"

@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 
 from runner.artifacts import node_name
+from runner.fingerprints import Unreadable
 from runner.ledger import PartitionRun
-from runner.states import CHANGED_AFTER_THE_RUN, RUNNING, partition_statuses
+from runner.render import took
+from runner.states import CHANGED_AFTER_THE_RUN, RUNNING, STILL_ARRIVING, partition_statuses
 from runner.warehouse import Holdings
 
 DAY = date(2018, 1, 2)
@@ -34,6 +36,7 @@ HELD = Holdings({("raw_partition_data", DAY): 20, ("daily_summary", DAY): 1})
 DEAD_PID = 2**22 + 1  # above Linux's PID_MAX_LIMIT: no process has it
 LIVE = f"loading in runner PID {os.getpid()}"
 INTERRUPTED = "interrupted: the runner stopped while loading it (killed?); run it again"
+UNREADABLE = Unreadable(f"cannot read /data/{DAY}.csv: Permission denied")
 
 
 def row(unique_id: str, status: str = "success", invocation: str = "inv-1", at: datetime = LOADED, **changes) -> PartitionRun:
@@ -66,7 +69,7 @@ def error(message: str) -> dict:
 
 SKIPPED = {"status": "skipped"}
 # What the partition is judged on now, unless a case says otherwise.
-NOW = dict(fingerprint="f1", code=CODE, holdings=HELD, seeds=SEEDS, model=None)
+NOW = dict(fingerprint="f1", code=CODE, holdings=HELD, seeds=SEEDS, model=None, late_before=None)
 
 
 def case(name: str, runs: list[PartitionRun], expected: tuple[str, str], **now):
@@ -75,8 +78,24 @@ def case(name: str, runs: list[PartitionRun], expected: tuple[str, str], **now):
 
 CASES = [
     # Never loaded
-    case("awaiting: no runs, no file", [], ("awaiting", "never loaded; its file has not arrived"), fingerprint=None),
+    case("awaiting: no runs, no file", [], ("awaiting", "its file has not arrived"), fingerprint=None),
+    case("late: no runs, no file past the deadline", [], ("late", "its file has not arrived (past its deadline)"),
+         fingerprint=None, late_before=DAY + timedelta(days=1)),
+    case("awaiting: the deadline is the day after", [], ("awaiting", "its file has not arrived"), fingerprint=None,
+         late_before=DAY),
+    case("awaiting: a file still being written", [], ("awaiting", "its file is still being written"),
+         fingerprint=STILL_ARRIVING),
+    # A run without its file is no failure of the partition: the file is what is missing
+    case("awaiting: the last run failed for want of its file", load(stg=error("No files found")),
+         ("awaiting", "its file has not arrived; its last run: stg_daily_files__quotes: No files found"), fingerprint=None),
+    case("late: the last run failed for want of its file",
+         load(at=EARLIER) + [marker("error", "no such file")],
+         ("late", "its file has not arrived (past its deadline); its last run: invocation: no such file"), fingerprint=None,
+         late_before=DAY + timedelta(days=1)),
+    case("running without its file is running", load(at=EARLIER) + [marker(RUNNING, LIVE)], ("running", f"loading now ({LIVE})"),
+         fingerprint=None),
     case("missing: no runs, a file", [], ("missing", "never loaded")),
+    case("missing: no runs, a file that cannot be read", [], ("missing", f"never loaded; {UNREADABLE}"), fingerprint=UNREADABLE),
     case("another day's runs do not count", [row(NODES["raw"], partition_date=DAY + timedelta(days=1))], ("missing", "never loaded")),
     # Materialized, with or without warnings
     case("materialized: all as loaded", load(), ("materialized", "OK")),
@@ -111,7 +130,10 @@ CASES = [
          ("materialized", "OK")),
     # Stale: the file
     case("stale: file changed", load(), ("stale", "source file changed since it was loaded"), fingerprint="f2"),
-    case("stale: file gone", load(), ("stale", "source file is gone since it was loaded"), fingerprint=None),
+    case("stale: file cannot be read now", load(), ("stale", UNREADABLE), fingerprint=UNREADABLE),
+    case("stale: file gone", load(), ("stale", "source file is gone since it was loaded (its rows are kept)"), fingerprint=None),
+    case("stale: file being written again", load(), ("stale", "source file is being written again since it was loaded"),
+         fingerprint=STILL_ARRIVING),
     case("stale: file changed after the run began", load(every={"source_fingerprint": CHANGED_AFTER_THE_RUN}),
          ("stale", "source file changed after the run that loaded it started")),
     # Stale: the code, the seeds
@@ -153,7 +175,7 @@ CASES = [
 
 def judge(runs: list[PartitionRun], now: dict, chunk_sizes: dict[str, int] | None = None):
     return partition_statuses([DAY], runs, {DAY: now["fingerprint"]}, "raw_partition_data", now["model"], now["code"],
-                              now["holdings"], chunk_sizes, now["seeds"])[0]
+                              now["holdings"], chunk_sizes, now["seeds"], now["late_before"])[0]
 
 
 @pytest.mark.parametrize(("runs", "now", "expected"), CASES)
@@ -176,6 +198,15 @@ def test_rows_and_time(runs, holdings, chunk_sizes, expected):
     status = judge(runs, {**NOW, "holdings": holdings}, chunk_sizes)
     assert (status.rows, status.duration, status.chunk_seconds, status.chunk_partitions) == expected
     assert (status.invocation_id, status.last_run_at) == ("inv-1", LOADED)
+
+
+def test_the_table_shows_the_time_the_json_carries():
+    """One rounding: a share of 0.08496s is 0.085 in the JSON, and so 0.09s in the table, never 0.08s."""
+    status = judge(load(every={"execution_time": 0.06372}), NOW, {"inv-1": 3})
+    shown = status.as_dict()
+    assert (shown["duration_seconds"], shown["chunk_seconds"]) == (0.085, 0.255)
+    assert took(status) == f"{shown['duration_seconds']:.2f}s ({shown['chunk_seconds']:.1f}s for a chunk of 3)"
+    assert took(status) == "0.09s (0.3s for a chunk of 3)"
 
 
 def test_this_module_needs_no_dbt():

@@ -28,7 +28,7 @@ def test_status_json_has_every_partition_with_its_state(project):
     assert result.exit_code == 0
     entries = json.loads(result.output)
     assert [(e["partition_date"], e["state"]) for e in entries] == [
-        ("2017-12-31", "awaiting"), ("2018-01-01", "materialized"), ("2018-01-02", "stale"), ("2018-01-03", "failed"),
+        ("2017-12-31", "late"), ("2018-01-01", "materialized"), ("2018-01-02", "stale"), ("2018-01-03", "failed"),
     ]
     # The keys the README lists for status --json.
     assert [sorted(entry) for entry in entries] == 4 * [sorted(["partition_date", "state", "rows", "invocation_id", "last_run_at",
@@ -48,7 +48,7 @@ def test_status_table_is_readable(project):
     bar, legend, header, first, second, summary = result.output.splitlines()
     assert bar == "█·"  # one cell per day, as the legend explains
     assert legend.split() == ["█", "materialized", "X", "failed", "~", "stale", "·", "missing", ">", "running",
-                              "_", "awaiting", "!", "materialized", "with", "warnings"]
+                              "_", "awaiting", "L", "late", "!", "materialized", "with", "warnings"]
     assert header.split() == ["partition_date", "state", "rows", "last_run_at", "invocation_id", "took", "message"]
     assert re.fullmatch(r"2018-01-01      materialized  20    \d{4}-\d\d-\d\d \d\d:\d\d:\d\d  [0-9a-f]{8}       \d+\.\d\ds  OK", first)
     assert second.split() == ["2018-01-02", "missing", "-", "-", "-", "-", "never", "loaded"]
@@ -145,7 +145,7 @@ def test_a_run_on_another_target_stays_out_of_this_targets_ledger(project, tmp_p
     (project.root / "target" / "run_results.json").write_text(json.dumps(fixture))
     day = fixture["args"]["vars"]["partition_date"]
 
-    assert project.status("--start", day, "--end", day)[day]["state"] == "awaiting"  # not picked up here (no file either)
+    assert project.status("--start", day, "--end", day)[day]["state"] == "late"  # not picked up here (no file either)
     result = project.runner("record")
     assert result.exit_code == 1
     assert result.output.endswith("the invocation ran on target spark, not duckdb: use --target spark\n")

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 from children import PAUSED_RUNNER
 
-COUNT_ROWS = "runner.warehouse:count_rows"  # the wait point: the partition built, the warehouse held
+COUNT_ROWS = "runner.warehouse:measure"  # the wait point: the partition built, the warehouse held
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 DAYS = ("2018-01-01", "2018-01-02", "2018-01-03")

@@ -224,6 +224,36 @@ def test_a_load_that_meets_a_locked_warehouse_is_tried_again_later(project, watc
     assert watcher.stop() == 0
 
 
+def test_a_load_that_fails_on_a_lock_is_loaded_after_retry_after_once_the_lock_is_gone(project, watching, tmp_path):
+    """The load itself (not the seeds) meets the lock: another process takes the warehouse while
+    the load waits at its build. It fails, and with --retries 0 only --retry-after tries it again,
+    though its file never changes again."""
+    assert project.runner("backfill").exit_code == 0  # seeds loaded: nothing but the build opens the warehouse
+    ready, go = tmp_path / "ready", tmp_path / "go"
+    watcher = watching("--retries", "0", "--retry-after", "0.5", script=["-c", PAUSED_RUNNER, str(ready), str(go),
+                                                                         "build_partitions"])
+    watcher.until("watching")
+    land(project, staged(tmp_path, "2018-01-06", rows=6))
+    wait_for(ready.exists)  # the load is in flight, before dbt opens the warehouse
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); sys.stdin.read()",
+         str(project.warehouse)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "ready\n"
+        go.touch()
+        failed = watcher.until("load", partition_date="2018-01-06", outcome="failed")
+        assert "Conflicting lock" in failed["message"] and f"PID {holder.pid}" in failed["message"], failed
+        assert failed["attempts"] == 1
+    finally:
+        holder.communicate("")  # the lock is gone
+    loaded = watcher.until("load", partition_date="2018-01-06", outcome="loaded")
+    assert loaded["rows"] == 6
+    assert watcher.stop() == 0
+    assert not [event for event in watcher.events if event["event"] == "error"]  # the load was retried, not the seeds
+    assert project.rows("2018-01-06") != [] and project.status()["2018-01-06"]["state"] == "materialized"
+
+
 def test_a_watcher_whose_source_folder_goes_away_says_so_and_exits_1(project, watching):
     watcher = watching()
     watcher.until("watching")
@@ -241,6 +271,25 @@ def test_a_second_watcher_on_the_same_warehouse_exits_2_naming_the_first(project
                             cwd=project.root, capture_output=True, text=True, timeout=TIMEOUT)
     assert second.returncode == 2
     assert f"another runner watch (PID {first.process.pid}) is watching this warehouse" in second.stderr
+    assert first.stop() == 0
+
+
+def test_watch_once_defers_to_a_running_watcher_and_does_nothing(project, watching):
+    """A nightly `watch --once` (the README's timer) beside a running watcher: exit 0, one line naming
+    the watcher, and no catch-up of its own (no load, no caught_up event, no ledger row)."""
+    first = watching()
+    first.until("watching")
+    recorded = project.ledger.stat().st_mtime_ns
+    once = [sys.executable, "-m", "runner", "--project-dir", str(project.root), "watch", "--once"]
+
+    plain = subprocess.run(once, cwd=project.root, capture_output=True, text=True, timeout=TIMEOUT)
+    as_json = subprocess.run([*once, "--json"], cwd=project.root, capture_output=True, text=True, timeout=TIMEOUT)
+
+    said = f"runner watch (PID {first.process.pid}) is loading this warehouse's files; nothing done"
+    assert (plain.returncode, plain.stdout, plain.stderr) == (0, "", f"deferred: {said}\n")
+    assert (as_json.returncode, as_json.stderr) == (0, "")
+    assert json.loads(as_json.stdout) == {"event": "deferred", "pid": first.process.pid, "message": said}
+    assert project.ledger.stat().st_mtime_ns == recorded
     assert first.stop() == 0
 
 

@@ -31,6 +31,7 @@ LOOKS = {
     "missing": Look("·", "#d0d7de", "missing"),
     "running": Look("↻", "#0969da", "running"),
     "awaiting": Look("_", "#8250df", "awaiting"),  # its file has not arrived (the terminal's glyph too)
+    "late": Look("L", "#bf3989", "late"),  # awaiting past its deadline (the terminal's glyph too)
     QUEUED: Look("…", "#54aeff", "queued"),
     "skipped": Look("–", "#8c959f", "skipped"),
 }

@@ -5,7 +5,7 @@ Each day's file arrives on time, late, early (before its day closes, for the wat
 twice (corrected), bad then fixed, still being copied when the nightly job starts, or is deleted
 after it was loaded. The nightly job (`runner backfill --json`) runs at 06:15, or is skipped, or is
 killed while a load is in flight; hand `dbt build`s happen now and then, some against another
-warehouse; a watcher loads early files when their day closes.
+warehouse; a watcher loads early files when their day closes, and is checked to have done so.
 
 After every night the oracle, which parses the files with Python's `csv` and `decimal` and shares no
 code with the product, says what each partition must be: the warehouse's rows must equal the
@@ -147,6 +147,8 @@ class World:
     nights: list[Night] = field(default_factory=list)
     kinds: Counter = field(default_factory=Counter)
     hand_runs: Counter = field(default_factory=Counter)
+    hand_invocations: dict[str, str] = field(default_factory=dict)  # invocation id: the warehouse it ran on
+    early: set[date] = field(default_factory=set)  # days whose file lands before the day closes
 
     stories: list[str] | None = None  # each day's kind, in order, instead of drawn ones
 
@@ -178,6 +180,7 @@ class World:
             add(Event(later, day, "write", text))
         if kind == "early":
             add(Event(closes - timedelta(hours=4), day, "early", text))
+            self.early.add(day)
         if kind == "bad_then_fixed":
             add(Event(closes + timedelta(hours=1), day, "write", daily_file(self.rng, day, rows, bad=True)))
             add(Event(later, day, "write", text))
@@ -295,6 +298,7 @@ class Simulation:
                 watcher.follow_clock()
                 end_of_command()
                 self.note_loaded(midnight)
+                self.check_early(midnight.date() - timedelta(days=1))
                 nightly = midnight + NIGHTLY
                 self.happen(pending, nightly, watcher)
                 self.night(number, nightly)
@@ -363,6 +367,8 @@ class Simulation:
                                "--vars", f"{{partition_date: {day.isoformat()}}}"], cwd=world.root, env=env,
                               capture_output=True, text=True)
         world.hand_runs["sandbox" if sandbox else "warehouse"] += 1
+        invocation = json.loads((world.root / "target" / "run_results.json").read_text())["metadata"]["invocation_id"]
+        world.hand_invocations[invocation] = "sandbox" if sandbox else "warehouse"
         if done.returncode not in (0, 1):
             raise Mismatch(f"hand dbt build of {day} exited {done.returncode}: {done.stdout[-2000:]}")
         if not sandbox and done.returncode == 0:
@@ -384,6 +390,25 @@ class Simulation:
             held.setdefault(row[0], Counter())[tuple(row[1:])] += 1
         self.world.loaded = held
 
+    def check_early(self, closed: date) -> None:
+        """A file that landed before its day closed is loaded by the watcher as the day closes."""
+        world = self.world
+        if closed in world.early and world.file_now(closed)[0] == "good":
+            if world.loaded.get(closed) != world.file_now(closed)[1]:
+                raise Mismatch(f"{closed}: its file landed early, and the watcher did not load it when its day closed")
+
+    def check_hand_runs(self) -> None:
+        """Each hand run is in the ledger of the warehouse it ran on, and in no other."""
+        import duckdb
+
+        ledger = self.world.warehouse.with_suffix(".ledger.duckdb")
+        with duckdb.connect(str(ledger), read_only=True) as connection:
+            recorded = {row[0] for row in connection.execute("select distinct invocation_id from partition_runs").fetchall()}
+        for invocation, ran_on in self.world.hand_invocations.items():
+            if (invocation in recorded) != (ran_on == "warehouse"):
+                raise Mismatch(f"hand run {invocation} against the {ran_on} warehouse: "
+                               f"{'in' if invocation in recorded else 'not in'} the project's ledger")
+
     def check(self, night: Night, due: list[date]) -> None:
         """Every due partition: the state the oracle expects, and exactly its file's rows."""
         world = self.world
@@ -401,6 +426,7 @@ class Simulation:
             found, rows = world.file_now(day)
             if expected == "materialized" and world.loaded.get(day) != rows:
                 raise Mismatch(f"night {night.number}: {day} is materialized but holds other rows than its file")
+        self.check_hand_runs()
         night.checked = True
 
 

@@ -6,7 +6,7 @@
     {{- return(adapter.dispatch('remember_hand_run')(results)) -}}
 {% endmacro %}
 
-{#- Spark: no such table; `runner record target/run_results.json` records a hand run there. -#}
+{#- Spark: no such table; the runner reads the hand run's own target/run_results.json there. -#}
 {% macro default__remember_hand_run(results) %}{% endmacro %}
 
 {% macro duckdb__remember_hand_run(results) %}

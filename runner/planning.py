@@ -10,7 +10,7 @@ from runner.dbt import Dbt
 from runner.fingerprints import file_fingerprint
 from runner.ledger import Ledger, PartitionRun
 from runner.project import INCREMENTAL_MODELS, PRIMARY_MODEL, Project
-from runner.recording import pick_up_hand_runs
+from runner.recording import pick_up_hand_runs, pick_up_run_results
 from runner.seeds import seed_fingerprints
 from runner.states import RUNNING, STATES, STILL_ARRIVING, WAITING, PartitionStatus, partition_statuses
 from runner.warehouse import Holdings, changed_since_marked, holdings, holdings_through
@@ -84,6 +84,8 @@ def gather(project: Project, dbt: Dbt, dates: list[date], verify: bool = False) 
     if not dates:  # an open end that starts today: nothing is due yet
         return Evidence([], {}, {}, Holdings(), {}, {}, late_before)
     ledger = Ledger(project.ledger_path)
+    if project.target_type != "duckdb":  # no hand-run table there: dbt's own artifact, before the reads
+        pick_up_run_results(dbt, ledger)
     with ledger.reading():
         changed = changed_since_marked(project, ledger.warehouse_mark(str(project.warehouse_path)))
         runs, chunk_sizes = ledger_evidence(ledger, dates)

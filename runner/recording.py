@@ -183,3 +183,17 @@ def project_path(project: Project, configured: str) -> Path:
     """A folder as dbt's vars name it: relative paths are the project's."""
     path = Path(configured)
     return path if path.is_absolute() else project.project_dir / path
+
+
+def pick_up_run_results(dbt: Dbt, ledger: Ledger) -> None:
+    """On an engine without the hand-run table (Spark): a hand `dbt run --vars '{partition_date:
+    ...}'` leaves target/run_results.json; record it once, if it ran on this target."""
+    path = dbt.project.hand_run_results
+    # Nothing to pick up: no readable file, another command (compile, test), a run on another target
+    # or without partitions, or one whose tables are gone. One recorded before is skipped.
+    try:
+        results = read_run_results(path)
+        if results.command in ("run", "build"):
+            record_hand_run(dbt, ledger, path, results)
+    except ArtifactError:
+        return

@@ -74,17 +74,21 @@ def cli(ctx, project_dir, target):
 @click.option("--awaiting-exit-code", type=click.IntRange(0, 255), default=0, show_default=True,
               help="The exit code when the partition's file has not arrived (nothing is run or recorded); "
                    "99 shows an Airflow BashOperator task as skipped.")
+@settle_option
 @output_options
 @click.pass_context
 @expected_errors
-def run(ctx, partition, source_dir, retries, awaiting_exit_code, quiet, as_json):
+def run(ctx, partition, source_dir, retries, awaiting_exit_code, settle, quiet, as_json):
     """Load one partition (its dbt models and tests), whatever its state, and record the result.
     PARTITION is a date, or `latest`: the last defined partition (for a daily schedule)."""
     project = open_project(ctx, source_dir)
     partition = defined_bounds(project)[1] if partition == LATEST else partition
     path = project.source_file(partition)
-    if not has_arrived(path):  # nothing to load or record, and no failure: the file may come yet
-        click.echo(f"{partition}: no file at {path} yet: the partition awaits it (nothing run)", err=True)
+    # Nothing to load or record, and no failure: the file may come yet, or is still being copied.
+    why = ("no file at {path} yet" if not has_arrived(path)
+           else "its file {path} is still being written" if still_arriving([path], settle) else None)
+    if why:
+        click.echo(f"{partition}: {why.format(path=path)}: the partition awaits it (nothing run)", err=True)
         if as_json:
             click.echo(backfill_json([], [], False, 0.0, [PartitionStatus(partition, AWAITING)]))
         ctx.exit(awaiting_exit_code)

@@ -62,13 +62,13 @@ def test_every_hand_run_since_the_last_look_is_recorded_with_its_own_times(proje
     first = hand(project, "run", "--vars", "{partition_date: 2018-01-02}")
     second = hand(project, "build", "--exclude-resource-type", "unit_test", "--vars", "{partition_date: 2018-01-03}")
     assert first.returncode == 0 and second.returncode == 0, first.stdout + second.stdout
-    ran_until = datetime.utcnow()
+    ran_until = datetime.utcnow().replace(microsecond=0).isoformat() + "Z"  # the ledger keeps whole seconds
 
     entries, imported = project.status_in_a_new_process("--start", "2018-01-01", "--end", "2018-01-03")
     assert {day: entry["state"] for day, entry in entries.items()} == {
         "2018-01-01": "materialized", "2018-01-02": "materialized", "2018-01-03": "materialized"}
     assert entries["2018-01-02"]["rows"] == 20 and entries["2018-01-03"]["rows"] == 20
-    assert entries["2018-01-02"]["last_run_at"] < entries["2018-01-03"]["last_run_at"] <= ran_until.isoformat() + "Z"
+    assert entries["2018-01-02"]["last_run_at"] < entries["2018-01-03"]["last_run_at"] <= ran_until
     assert imported == []  # picked up without dbt
     assert len(ledger_invocations(project.ledger)) == 3
     # Recorded once: looking again records nothing more.

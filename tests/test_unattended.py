@@ -162,3 +162,20 @@ def test_a_file_dated_in_the_future_is_judged_by_its_content(project):
         "2018-01-01": "materialized", "2018-01-02": "materialized", "2018-01-03": "materialized"}
     again = project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-03")
     assert again.stdout.startswith("Nothing to do")  # never reloaded night after night
+
+
+def test_run_leaves_a_file_still_being_copied_and_says_so(project, tmp_path):
+    project.file("2018-01-03").unlink()
+    whole = write_days(tmp_path / "stage", date(2018, 1, 3), days=1, rows=20, seed=3)[0].read_text()
+    cut = whole.index("\n", len(whole) // 2) + 1
+    copying = subprocess.Popen([sys.executable, "-c", HOLD_OPEN, str(project.file("2018-01-03")), whole[:cut], whole[cut:]],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert copying.stdout.readline() == "written\n"
+        result = project.runner("run", "2018-01-03", "--awaiting-exit-code", "99")
+    finally:
+        copying.communicate("done\n", timeout=60)
+    assert (result.exit_code, result.stdout) == (99, "")
+    assert result.stderr == (f"2018-01-03: its file {project.file('2018-01-03')} is still being written: the partition "
+                             "awaits it (nothing run)\n")
+    assert not project.warehouse.exists()

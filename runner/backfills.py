@@ -14,7 +14,7 @@ from pathlib import Path
 from runner.dbt import Dbt, release_warehouse
 from runner.ledger import Ledger
 from runner.loading import Interrupted, Loader, Outcome
-from runner.project import PRIMARY_MODEL, ProjectError
+from runner.project import ProjectError
 from runner.warehouse import Holdings, changed_since_marked, look, mark_of, set_aside_if_unreadable
 
 # Partitions per dbt invocation in a backfill (see the README's performance section).
@@ -83,7 +83,7 @@ def backfill(dbt: Dbt, dates: list[date], settings: LoadSettings,
     if looked is None or looked.tables is None:
         looked = look(dbt.project)  # one read-only look serves both the set-aside and the seed check
     result = BackfillResult(dates, set_aside=set_aside_if_unreadable(dbt.project, looked))
-    loader = Loader(dbt, ledger, PRIMARY_MODEL, retries=settings.retries)
+    loader = Loader(dbt, ledger, dbt.project.models.primary, retries=settings.retries)
     seed_error = loader.seed(None if result.set_aside else looked.tables)
     if seed_error:
         raise SeedError(f"dbt seed failed: {seed_error}")

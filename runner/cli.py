@@ -35,7 +35,6 @@ from runner.fingerprints import Unreadable, file_fingerprint
 from runner.ledger import Ledger
 from runner.loading import invocations
 from runner.planning import DEFAULT_SELECTION, Planned, gather, plan
-from runner.project import PARTITIONED_MODELS
 from runner.recording import record_hand_run
 from runner.render import (
     USUAL_STATES,
@@ -205,7 +204,8 @@ def watch(ctx, source_dir, settle, poll, once, chunk_size, chunk_bytes, retries,
 @range_options
 @source_dir_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
-@click.option("--model", type=click.Choice(PARTITIONED_MODELS), default=None, help="Only this model's own result per partition.")
+@click.option("--model", metavar="MODEL", default=None,
+              help="Only this model's own result per partition: one of the project's partitioned models.")
 @click.option("--verify", is_flag=True,
               help="Hash every partition's rows again and compare them with what was loaded (done anyway when "
                    "something other than the runner wrote to the warehouse since the runner's last write).")
@@ -214,6 +214,9 @@ def watch(ctx, source_dir, settle, poll, once, chunk_size, chunk_bytes, retries,
 def status(ctx, start, end, source_dir, as_json, model, verify):
     """Show each partition's state: materialized, failed, stale, missing, running, awaiting or late, with a health bar."""
     project = open_project(ctx, source_dir)
+    if model is not None and model not in project.models.partitioned:  # the project's own models, known only now
+        raise click.BadParameter(f"{model!r} is not one of {', '.join(map(repr, project.models.partitioned))}.",
+                                 param_hint="'--model'")
     dates = resolve_range(project, start, end)
     evidence = gather(project, Dbt(project), dates, verify)
     statuses = evidence.statuses(dates, model)
@@ -240,7 +243,7 @@ def history(ctx, partition, as_json):
     elif not runs:
         click.echo(f"{partition}: never run")
     else:
-        click.echo("\n".join(history_lines(runs)))
+        click.echo("\n".join(history_lines(runs, project.models.primary)))
 
 
 @cli.command()

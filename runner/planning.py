@@ -9,7 +9,7 @@ from runner.arrivals import held_for_writing
 from runner.dbt import Dbt
 from runner.fingerprints import file_fingerprint
 from runner.ledger import Ledger, PartitionRun
-from runner.project import INCREMENTAL_MODELS, PRIMARY_MODEL, Project
+from runner.project import Project
 from runner.recording import pick_up_hand_runs, pick_up_run_results
 from runner.seeds import seed_fingerprints
 from runner.states import RUNNING, STATES, STILL_ARRIVING, WAITING, PartitionStatus, partition_statuses
@@ -57,10 +57,11 @@ class Evidence:
     holdings: Holdings
     chunk_sizes: dict[str, int]
     seeds: dict[str, str]
+    primary_model: str
     late_before: date | None = None
 
     def statuses(self, dates: list[date], model: str | None = None) -> list[PartitionStatus]:
-        return partition_statuses(dates, self.runs, self.fingerprints, PRIMARY_MODEL, model, self.code_now,
+        return partition_statuses(dates, self.runs, self.fingerprints, self.primary_model, model, self.code_now,
                                   self.holdings, self.chunk_sizes, self.seeds, self.late_before)
 
     @property
@@ -82,7 +83,7 @@ def gather(project: Project, dbt: Dbt, dates: list[date], verify: bool = False) 
     (a hand edit, a restored copy); otherwise its rows are counted, as cheap as a count is."""
     late_before = project.defined_partitions().late_before()
     if not dates:  # an open end that starts today: nothing is due yet
-        return Evidence([], {}, {}, Holdings(), {}, {}, late_before)
+        return Evidence([], {}, {}, Holdings(), {}, {}, project.models.primary, late_before)
     ledger = Ledger(project.ledger_path)
     if project.target_type != "duckdb":  # no hand-run table there: dbt's own artifact, before the reads
         pick_up_run_results(dbt, ledger)
@@ -96,10 +97,12 @@ def gather(project: Project, dbt: Dbt, dates: list[date], verify: bool = False) 
     fingerprints = {day: fingerprint_now(project.source_file(day)) for day in dates}
     code_now = dbt.code_fingerprints(first_present(project, dates)) if runs else {}
     verify = verify or (bool(runs) and changed)
-    held = holdings(project, INCREMENTAL_MODELS, dates[0], dates[-1], verify) if runs else Holdings()
+    kept = project.models.incremental
+    held = holdings(project, kept, dates[0], dates[-1], verify) if runs else Holdings()
     if runs and project.target_type != "duckdb" and dbt.parsed:  # a backfill's session is up: ask it
-        held = holdings_through(dbt, INCREMENTAL_MODELS, dates[0], dates[-1], verify)
-    return Evidence(runs, fingerprints, code_now, held, chunk_sizes, seed_fingerprints(project), late_before)
+        held = holdings_through(dbt, kept, dates[0], dates[-1], verify)
+    return Evidence(runs, fingerprints, code_now, held, chunk_sizes, seed_fingerprints(project), project.models.primary,
+                    late_before)
 
 
 def ledger_evidence(ledger: Ledger, dates: list[date]) -> tuple[list[PartitionRun], dict[str, int]]:

@@ -9,6 +9,7 @@ import re
 import sys
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,10 +18,9 @@ import yaml
 from runner.partitions import DefinedPartitions, parse_duration, parse_partition_date
 
 # The dbt selectors (selectors.yml) of what a load builds, and of its models alone (what is compiled
-# to fingerprint their code). The models' names: PARTITIONED_MODELS, below.
+# to fingerprint their code). The models' names: Project.models.
 PARTITIONED_SELECTOR = "partitioned"
 PARTITIONED_MODELS_SELECTOR = "partitioned_models"
-PRIMARY_MODEL = "raw_partition_data"
 DAILY_FILE_SUFFIX = ".csv"  # a partition's file is <YYYY-MM-DD>.csv: Project.source_file
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the models' properties files: a few ms, not 20
 MATERIALIZED_IN_SQL = re.compile(r"""config\([^)]*\bmaterialized\s*=\s*['"](\w+)['"]""")
@@ -30,6 +30,21 @@ GLOB = re.compile(r"[*?\[\]{}]")
 
 class ProjectError(Exception):
     """The project or its configuration cannot be used as it is."""
+
+
+@dataclass(frozen=True)
+class ProjectModels:
+    """A project's partitioned models in lineage order, and the incremental ones among them: they
+    keep every partition, so the warehouse can be checked against the ledger for them (a staging
+    table holds only the last run's)."""
+
+    partitioned: tuple[str, ...]
+    incremental: tuple[str, ...]
+
+    @property
+    def primary(self) -> str:
+        """The model whose rows a partition's row count shows: the first that keeps every partition."""
+        return (self.incremental or self.partitioned)[0]
 
 
 @dataclass(frozen=True)
@@ -45,6 +60,13 @@ class Project:
     @property
     def target_name(self) -> str | None:
         return self.target or self.default_target
+
+    @cached_property
+    def models(self) -> ProjectModels:
+        """This project's partitioned models, read from its own files when first asked for."""
+        partitioned = partitioned_models(self.project_dir)
+        kinds = materializations(self.project_dir, partitioned)
+        return ProjectModels(partitioned, tuple(name for name in partitioned if kinds.get(name) == "incremental"))
 
     def ran_on_this_target(self, target: str | None) -> bool:
         """Whether an invocation that names `target` (None: it named none) ran on this project's target."""
@@ -278,11 +300,3 @@ def folder_materialization(config: dict, folders: tuple[str, ...]) -> str:
         value = level.get("+materialized", level.get("materialized", value))
     return str(value)
 
-
-# The partitioned models in lineage order, from this repository's selectors.yml (the CLI's --model
-# choices are made when it is imported); the incremental ones keep every partition, so the warehouse
-# can be checked against the ledger for them (staging holds only the last run's).
-REPOSITORY = Path(__file__).resolve().parent.parent
-PARTITIONED_MODELS = partitioned_models(REPOSITORY)
-INCREMENTAL_MODELS = tuple(name for name, materialized in materializations(REPOSITORY, PARTITIONED_MODELS).items()
-                           if materialized == "incremental")

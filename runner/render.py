@@ -13,7 +13,6 @@ from runner.backfills import BackfillResult
 from runner.ledger import PartitionRun
 from runner.loading import Outcome
 from runner.planning import Planned
-from runner.project import PRIMARY_MODEL
 from runner.states import AWAITING, LATE, STATES, WAITING, PartitionStatus
 
 USUAL_STATES = ("materialized", "failed", "stale", "missing")
@@ -96,8 +95,8 @@ def plan_table(planned: list[Planned]) -> str:
     return "\n".join(f"{item.partition_date}  {item.state:<12}  {item.reason}" for item in planned)
 
 
-def history_lines(runs: list[PartitionRun]) -> list[str]:
-    """Every recorded run of a partition, newest first, with a line per node."""
+def history_lines(runs: list[PartitionRun], primary_model: str) -> list[str]:
+    """Every recorded run of a partition, newest first, with a line per node (its rows: the primary model's)."""
     lines = []
     by_invocation = {}
     for run in runs:
@@ -107,7 +106,7 @@ def history_lines(runs: list[PartitionRun]) -> list[str]:
         bad = [r for r in nodes if r.status in BAD_STATUSES]
         warned = sum(1 for r in nodes if r.status == "warn")
         overall = "failed" if bad else "success" + (f" with {warned} warning{'' if warned == 1 else 's'}" if warned else "")
-        rows = next((r.rows_loaded for r in nodes if node_name(r.unique_id) == PRIMARY_MODEL), None)
+        rows = next((r.rows_loaded for r in nodes if node_name(r.unique_id) == primary_model), None)
         duration = sum(r.execution_time or 0.0 for r in nodes)
         lines.append(f"{when}  {invocation_id}  {overall}  rows {rows if rows is not None else '-'}  {duration:.2f}s")
         for node in sorted(nodes, key=lambda r: (r.started_at or r.recorded_at, r.unique_id)):

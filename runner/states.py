@@ -13,7 +13,6 @@ from runner.artifacts import BAD_STATUSES, node_name, shortened
 from runner.content import differs
 from runner.fingerprints import Unreadable
 from runner.ledger import PartitionRun
-from runner.project import INCREMENTAL_MODELS
 from runner.seeds import changed_seed
 from runner.warehouse import Holdings
 
@@ -159,7 +158,7 @@ def warehouse_difference(day: date, latest: list[PartitionRun], holdings: Holdin
         return holdings.gone
     for run in sorted(latest, key=lambda run: run.unique_id):
         name = node_name(run.unique_id)
-        if run.resource_type == "model" and name in INCREMENTAL_MODELS and run.rows_loaded is not None:
+        if run.resource_type == "model" and name in holdings.models and run.rows_loaded is not None:
             held = holdings.rows_of(name, day)
             if held != run.rows_loaded:
                 return (f"warehouse has {held} row{'' if held == 1 else 's'} of {name}, {run.rows_loaded} "

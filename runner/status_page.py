@@ -12,7 +12,7 @@ from pathlib import Path
 from runner.artifacts import node_name
 from runner.dbt import Dbt
 from runner.planning import gather
-from runner.project import PARTITIONED_MODELS, Project, ProjectError
+from runner.project import Project, ProjectError
 from runner.states import PartitionStatus
 
 
@@ -37,7 +37,8 @@ def collect(project: Project, dates: list[date]) -> list[Heatmap]:
     node as `runner status --model NAME` shows it. The ledger, files and code are read once."""
     evidence = gather(project, Dbt(project), dates)
     found = {node_name(run.unique_id) for run in evidence.runs if run.resource_type == "model"}
-    models = [*PARTITIONED_MODELS, *sorted(found - set(PARTITIONED_MODELS))]
+    partitioned = project.models.partitioned
+    models = [*partitioned, *sorted(found - set(partitioned))]
     heatmaps = [Heatmap("All nodes", None, evidence.statuses(dates))]
     heatmaps += [Heatmap(model, model, evidence.statuses(dates, model)) for model in models]
     return heatmaps

@@ -37,6 +37,7 @@ class Holdings:
     contents: dict[tuple[str, date], content.Content] | None = None  # hashed again: only when verified
     hash_used: str = ""  # the engine's row hash that computed `contents`
     span: tuple[date, date] | None = None  # the partitions whose content was hashed again
+    models: tuple[str, ...] = ()  # the models asked about: those the ledger is checked against
 
     def verified(self, dates: list[date]) -> bool:
         """Whether every one of these partitions' content was hashed again."""
@@ -85,19 +86,19 @@ def holdings(project: Project, models: tuple[str, ...], start: date, end: date, 
         relations = {model: f'main."{model}"' for model in models if model in tables}
         if not relations:
             return Holdings({}, tables=frozenset(tables), contents={} if verify else None, hash_used=engine_hash(project),
-                            span=(start, end) if verify else None)
+                            span=(start, end) if verify else None, models=models)
         if verify:
             found = content.contents_of(connection.execute(
                 content.content_query("duckdb", relations, content.range_condition(start, end))).fetchall(), engine_hash(project))
             return Holdings({key: held.rows for key, held in found.items()}, tables=frozenset(tables), contents=found,
-                            hash_used=engine_hash(project), span=(start, end))
+                            hash_used=engine_hash(project), span=(start, end), models=models)
         rows: dict[tuple[str, date], int] = {}
         for model, relation in relations.items():
             counted = connection.execute(
                 f"select partition_date, count(*) from {relation} where partition_date between ? and ? group by 1", [start, end],
             ).fetchall()
             rows.update({(model, as_date(day)): count for day, count in counted})
-        return Holdings(rows, tables=frozenset(tables))
+        return Holdings(rows, tables=frozenset(tables), models=models)
     except duckdb.Error as error:
         return Holdings(unchecked=f"the warehouse could not be checked: {' '.join(str(error).split())[:200]}")
     finally:
@@ -185,7 +186,7 @@ def holdings_through(dbt: Dbt, models: tuple[str, ...], start: date, end: date, 
             return Holdings(unchecked=f"the warehouse could not be checked: {str(error)[:200]}")
         found.update(content.contents_of(rows, hash_used))
     return Holdings({key: held.rows for key, held in found.items()}, contents=found if verify else None, hash_used=hash_used,
-                    span=(start, end) if verify else None)
+                    span=(start, end) if verify else None, models=models)
 
 
 def mark_of(project: Project) -> tuple[int, int, int] | None:

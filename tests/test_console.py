@@ -321,10 +321,19 @@ def test_a_backfill_launched_from_the_page_runs_live_and_a_second_is_refused(pro
             assert page.evaluate("() => window.notReloaded") is True
         assert errors == []
         assert {entry["state"] for entry in project.status("--start", "2018-01-01", "--end", "2018-01-05").values()} == {"materialized"}
-        job = json.loads(console.request("GET", "/api/job")[1])["job"]
+        job = ended_job(console)  # its summary line is printed a moment before the process exits
         assert job["returncode"] == 0 and job["done"] == job["total"] == 5
     finally:
         console.stop()
+
+
+def ended_job(console: Console, timeout: float = 120.0) -> dict:
+    """The console's job once its process has exited."""
+    deadline = time.monotonic() + timeout
+    while (job := json.loads(console.request("GET", "/api/job")[1])["job"])["running"]:
+        assert time.monotonic() < deadline, "the backfill never ended"
+        time.sleep(0.05)
+    return job
 
 
 def first_answer(port: int, timeout: float = 120.0) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from browser import artifact, chromium
 
-from runner.status_page import PARTITIONED_MODELS
+from runner.project import load_project
 
 CELLS = """section => Array.from(section.querySelectorAll('.grid .cell'), cell => [cell.dataset.date, cell.dataset.state])"""
 
@@ -39,7 +39,8 @@ def test_report_shows_each_models_partitions_as_status_does(project, tmp_path, m
     project.file("2018-01-02").write_text(project.file("2018-01-02").read_text() + "\n")  # changed since: stale
     span = ("--start", "2018-01-01", "--end", "2018-01-07")  # 05 has a file: missing; 06 and 07 none: awaiting
     expected = {"partition": project.status(*span)}
-    expected |= {model: project.status(*span, "--model", model) for model in PARTITIONED_MODELS}
+    models = load_project(str(project.root)).models.partitioned
+    expected |= {model: project.status(*span, "--model", model) for model in models}
     assert [entry["state"] for entry in expected["partition"].values()] == [
         "materialized", "stale", "failed", "materialized", "missing", "awaiting", "awaiting"
     ]
@@ -58,7 +59,7 @@ def test_report_shows_each_models_partitions_as_status_does(project, tmp_path, m
         # failed staging model were skipped (status --model says failed), so none is drawn apart.
         sections = page.locator("section.heatmap")
         assert sections.evaluate_all("all => all.map(section => section.dataset.model)") == ["partition"]
-        for model in PARTITIONED_MODELS:
+        for model in models:
             assert [e["state"] for e in expected[model].values()] == [e["state"] for e in expected["partition"].values()], model
         cells = sections.first.evaluate(CELLS)
         assert dict(cells) == {day: entry["state"] for day, entry in expected["partition"].items()}

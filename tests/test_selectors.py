@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from runner.project import INCREMENTAL_MODELS, PARTITIONED_MODELS, PARTITIONED_MODELS_SELECTOR, PARTITIONED_SELECTOR
+from runner.project import PARTITIONED_MODELS_SELECTOR, PARTITIONED_SELECTOR, load_project
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 
@@ -33,12 +33,14 @@ def test_the_selectors_select_what_the_runner_built_before_them(project):
 
 
 def test_the_models_the_runner_reads_are_dbts_in_lineage_order_with_their_materializations(project):
-    """PARTITIONED_MODELS are the selector's models, each after the models it reads; INCREMENTAL_MODELS
-    those that dbt materializes incrementally, in the same order."""
+    """The project's partitioned models are the selector's, each after the models it reads; the
+    incremental ones those that dbt materializes incrementally, in the same order."""
+    found = load_project(str(project.root)).models
     models = {node["name"]: node for node in listed(project, "--selector", PARTITIONED_SELECTOR, "--resource-type", "model")}
-    assert sorted(PARTITIONED_MODELS) == sorted(models)
-    for position, name in enumerate(PARTITIONED_MODELS):
+    assert sorted(found.partitioned) == sorted(models)
+    for position, name in enumerate(found.partitioned):
         parents = {parent.rsplit(".", 1)[1] for parent in models[name]["depends_on"]["nodes"]} & set(models)
-        assert parents <= set(PARTITIONED_MODELS[:position]), name
-    assert INCREMENTAL_MODELS == tuple(name for name in PARTITIONED_MODELS if models[name]["config"]["materialized"] == "incremental")
-    assert INCREMENTAL_MODELS == ("raw_partition_data", "daily_summary")
+        assert parents <= set(found.partitioned[:position]), name
+    assert found.incremental == tuple(name for name in found.partitioned if models[name]["config"]["materialized"] == "incremental")
+    assert found.incremental == ("raw_partition_data", "daily_summary")
+    assert found.primary == "raw_partition_data"  # the lesson's table: its rows are a partition's count

@@ -32,7 +32,8 @@ WARN_CHECK = "test.daily_loads.stg_quotes_dated_near_the_file.4d5e6f"
 ROWS = {"stg_daily_files__quotes": 20, "raw_partition_data": 20, "daily_summary": 1}
 CODE = {"stg_daily_files__quotes": "c-stg", "raw_partition_data": "c-raw", "daily_summary": "c-summary"}
 SEEDS = {"calendar": "s1"}
-HELD = Holdings({("raw_partition_data", DAY): 20, ("daily_summary", DAY): 1})
+KEPT = ("raw_partition_data", "daily_summary")  # the incremental models: checked against the ledger
+HELD = Holdings({("raw_partition_data", DAY): 20, ("daily_summary", DAY): 1}, models=KEPT)
 DEAD_PID = 2**22 + 1  # above Linux's PID_MAX_LIMIT: no process has it
 LIVE = f"loading in runner PID {os.getpid()}"
 INTERRUPTED = "interrupted: the runner stopped while loading it (killed?); run it again"
@@ -143,9 +144,9 @@ CASES = [
     case("stale: a seed added", load(), ("stale", "seed holidays changed since it was loaded"), seeds={**SEEDS, "holidays": "h1"}),
     # Stale: the warehouse
     case("stale: warehouse rows differ", load(), ("stale", "warehouse has 15 rows of raw_partition_data, 20 were loaded"),
-         holdings=Holdings({("raw_partition_data", DAY): 15, ("daily_summary", DAY): 1})),
+         holdings=Holdings({("raw_partition_data", DAY): 15, ("daily_summary", DAY): 1}, models=KEPT)),
     case("stale: a table dropped", load(), ("stale", "warehouse has 0 rows of raw_partition_data, 20 were loaded"),
-         holdings=Holdings({("daily_summary", DAY): 1})),
+         holdings=Holdings({("daily_summary", DAY): 1}, models=KEPT)),
     case("stale: warehouse gone", load(), ("stale", "warehouse file is gone (/w.duckdb)"),
          holdings=Holdings(gone="warehouse file is gone (/w.duckdb)")),
     case("stale: the warehouse is named before the file", load(), ("stale", "warehouse file is gone (/w.duckdb)"),
@@ -188,7 +189,7 @@ def test_state_and_message(runs, now, expected):
 @pytest.mark.parametrize(("runs", "holdings", "chunk_sizes", "expected"), [
     pytest.param(load(), HELD, {"inv-1": 4}, (20, 1.0, 4.0, 4), id="a chunk's time shared among its partitions"),
     pytest.param(load(), HELD, None, (20, 4.0, 4.0, 1), id="an invocation of one partition"),
-    pytest.param(load(raw=error("boom")), Holdings({("raw_partition_data", DAY): 18}), None, (18, 4.0, 4.0, 1),
+    pytest.param(load(raw=error("boom")), Holdings({("raw_partition_data", DAY): 18}, models=KEPT), None, (18, 4.0, 4.0, 1),
                  id="failed: the rows the warehouse still holds"),
     pytest.param(load(raw=error("boom")), Holdings(unchecked="not checked"), None, (None, 4.0, 4.0, 1),
                  id="failed, warehouse not checked: rows unknown"),

@@ -12,7 +12,7 @@ from runner.artifacts import BAD_STATUSES, node_name
 from runner.console.glyphs import display_state
 from runner.fingerprints import file_fingerprint
 from runner.ledger import Ledger, PartitionRun
-from runner.project import PRIMARY_MODEL, Project
+from runner.project import Project
 from runner.states import PartitionStatus
 from runner.status_page import collect
 
@@ -107,14 +107,14 @@ def _outcome(nodes: list[PartitionRun]) -> str:
     return "warnings" if "warn" in statuses else "success"
 
 
-def runs_of(runs: list[PartitionRun], logs: LogIndex) -> list[Run]:
+def runs_of(runs: list[PartitionRun], logs: LogIndex, primary_model: str) -> list[Run]:
     by_invocation: dict[str, list[PartitionRun]] = {}
     for run in runs:
         by_invocation.setdefault(run.invocation_id, []).append(run)
     found = []
     for invocation_id, nodes in by_invocation.items():
         nodes.sort(key=lambda r: (r.started_at or r.recorded_at, r.unique_id))
-        primary = next((r.rows_loaded for r in nodes if node_name(r.unique_id) == PRIMARY_MODEL), None)
+        primary = next((r.rows_loaded for r in nodes if node_name(r.unique_id) == primary_model), None)
         found.append(Run(
             invocation_id, max(r.completed_at or r.recorded_at for r in nodes), _outcome(nodes), primary,
             sum(r.execution_time or 0.0 for r in nodes), [Node(r) for r in nodes],
@@ -126,7 +126,7 @@ def runs_of(runs: list[PartitionRun], logs: LogIndex) -> list[Run]:
 def build(project: Project, day: date, logs: LogIndex, name: str) -> PartitionPage:
     status = collect(project, [day])[0].statuses[0]
     runs = Ledger(project.ledger_path).runs(day, day)
-    history = runs_of(runs, logs)
+    history = runs_of(runs, logs, project.models.primary)
     latest = history[0].nodes if history else []
     loaded = next((node.run.source_fingerprint for node in latest if node.run.source_fingerprint), None)
     file = project.source_file(day)

@@ -14,7 +14,7 @@ import yaml
 from runner.artifacts import node_name
 from runner.console.glyphs import display_state, legend_states, look
 from runner.ledger import Ledger, PartitionRun
-from runner.project import PRIMARY_MODEL, Project
+from runner.project import Project
 from runner.states import PartitionStatus
 from runner.status_page import Heatmap, collect
 
@@ -170,7 +170,7 @@ def build(project: Project, dates: list[date], shown_states: set[str] | None = N
         for heatmap, states in drawn
     ]
     counts = Counter(overall_states)
-    primary = next((h for h in heatmaps if h.model == PRIMARY_MODEL), overall)
+    primary = next((h for h in heatmaps if h.model == project.models.primary), overall)
     return Overview(project_name(project), project.project_dir, dates, calendars, overall.statuses,
                     [(state, counts.get(state, 0)) for state in legend_states(set(counts))],
                     *_bars(primary, overall_states), shown_states)

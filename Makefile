@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(DEPS)
 SPARK_STAMP := $(VENV)/.installed-spark-$(DEPS)
 JAVA := $(shell command -v java 2>/dev/null)
 
-.PHONY: run test lint dbt-test pytest spark-test cluster-start cluster-stop browser bench bench-smoke soak clean
+.PHONY: run test lint docs dbt-test pytest spark-test cluster-start cluster-stop browser bench bench-smoke soak clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,8 +27,13 @@ run: $(STAMP)
 test: lint dbt-test pytest $(if $(JAVA),spark-test) bench-smoke
 
 lint: $(STAMP)
-	$(BIN)/ruff check --output-format concise runner tests bench
+	$(BIN)/ruff check --output-format concise runner tests bench scripts/gen-cli-docs
 	$(BIN)/sqlfluff lint models
+
+# docs/cli.md, the command reference, from every command's --help (tests/test_docs.py fails while
+# it is out of date).
+docs: $(STAMP)
+	$(BIN)/python scripts/gen-cli-docs
 
 # The project's own dbt tests (unit tests, source tests, every data test) on one sample partition,
 # in a throwaway warehouse.

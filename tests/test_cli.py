@@ -1,4 +1,4 @@
-"""The command line itself: help for every command, the commands and options the README shows, usage errors."""
+"""The command line itself: help for every command, the commands and options the documentation shows, usage errors."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import re
 import pytest
 from click.testing import CliRunner
 from conftest import REPO
+from documents import documentation, the_one_saying
 
 from runner.cli import cli
-from runner.states import STATES
+from runner.state_table import STATES
 
-README = (REPO / "README.md").read_text()
+DOCUMENTATION = documentation()  # the README and docs/*.md
 # What follows each command's [OPTIONS] in its usage line.
 ARGUMENTS = {"run": " PARTITION", "history": " PARTITION", "record": " [RUN_RESULTS]"}
 
@@ -28,9 +29,9 @@ def options_in(help_text: str) -> set[str]:
 
 
 def readme_command_lines() -> dict[str, set[str]]:
-    """Every `runner COMMAND ...` line of the README's shell blocks: the options it is shown with, by command."""
+    """Every `runner COMMAND ...` line of the documentation's shell blocks: the options it is shown with, by command."""
     shown: dict[str, set[str]] = {}
-    for block in re.findall(r"^```sh\n(.*?)^```$", README, flags=re.MULTILINE | re.DOTALL):
+    for block in re.findall(r"^```sh\n(.*?)^```$", DOCUMENTATION, flags=re.MULTILINE | re.DOTALL):
         for line in block.splitlines():
             found = re.search(r"(?:^|[\s/])runner((?: --(?:project-dir|target) \S+)*) ([a-z]+)(.*)", line.split(" #", 1)[0])
             if found:
@@ -39,7 +40,10 @@ def readme_command_lines() -> dict[str, set[str]]:
 
 
 def section(title: str) -> str:
-    return README.split(f"\n### {title}\n", 1)[1].split("\n#", 1)[0]
+    """The text under the one heading `title`, of whatever level (a section may move from the README
+    into docs/ and up a level), up to the next heading."""
+    (found,) = re.findall(rf"^#+ {re.escape(title)}\n(.*?)(?=^#|\Z)", DOCUMENTATION, flags=re.MULTILINE | re.DOTALL)
+    return found
 
 
 @pytest.mark.parametrize("command", sorted(cli.commands))
@@ -54,11 +58,11 @@ def test_group_help_lists_the_commands():
     output = help_of()
     listed = [line.split()[0] for line in output.split("Commands:\n", 1)[1].splitlines() if line.strip()]
     assert listed == sorted(cli.commands)
-    assert options_in(output) == {"--project-dir", "--target", "--help"}  # the README: the group takes these two
+    assert options_in(output) == {"--project-dir", "--target", "--help"}  # docs/runner.md: the group takes these two
 
 
 def test_every_command_and_option_the_readme_shows_exists():
-    """Each `runner ...` line of the README's shell blocks names a real command with options it has,
+    """Each `runner ...` line of the documentation's shell blocks names a real command with options it has,
     and so does every option the backfill and history sections name."""
     shown = readme_command_lines()
     assert set(shown) == set(cli.commands)  # every command is shown, and only those
@@ -89,16 +93,18 @@ def option_help(command: str, name: str) -> str:
 
 
 def test_the_help_texts_say_what_the_readme_says():
-    """`status --help` names every state (runner.states.STATES), as the README's table of states does;
-    `--end` defaults to the last complete day, yesterday, as the README and dbt_project.yml say of an
-    open end (not today); `--last` counts days up to the end, in its help and in the README alike."""
+    """`status --help` names every state (runner.states.STATES), as the table of states does
+    (docs/partitions.md); `--end` defaults to the last complete day, yesterday, as docs/partitions.md and
+    dbt_project.yml say of an open end (not today); `--last` counts days up to the end, in its help and in
+    the README alike."""
     description = " ".join(help_of("status").split("\nOptions:\n", 1)[0].split())
-    table = re.findall(r"^\| `(\w+)` \|", README, flags=re.MULTILINE)
+    table = re.findall(r"^\| `(\w+)` \|", DOCUMENTATION, flags=re.MULTILINE)
     for state in STATES:
         assert re.search(rf"\b{state}\b", description), f"status --help does not name {state}"
-        assert state in table, f"the README's table of states has no {state}"
+        assert state in table, f"the documentation's table of states has no {state}"
 
-    open_end = " ".join(README.split("Without `partitions_end_date`", 1)[1].split("\n\n", 1)[0].split())
+    said = the_one_saying("Without `partitions_end_date`")
+    open_end = " ".join(said.split("Without `partitions_end_date`", 1)[1].split("\n\n", 1)[0].split())
     assert "the last partition is the last complete day in `partitions_timezone` (default `UTC`), that is yesterday" in open_end
     comments = " ".join(line.split("#", 1)[1].strip() for line in (REPO / "dbt_project.yml").read_text().splitlines() if "#" in line)
     assert "up to the last complete day (yesterday" in comments and "up to today" not in comments
@@ -106,6 +112,6 @@ def test_the_help_texts_say_what_the_readme_says():
         end = option_help(command, "end")
         assert "the last complete day: yesterday" in end and "or today" not in end, command
 
-    (shown,) = [line for line in README.splitlines() if line.startswith("runner backfill --last 7 ")]
+    (shown,) = [line for line in DOCUMENTATION.splitlines() if line.startswith("runner backfill --last 7 ")]
     assert "last N days up to --end" in option_help("backfill", "last")
     assert "last 7 days up to the end" in shown.split("#", 1)[1]

@@ -1,5 +1,5 @@
 """Running every day: files not yet arrived, the open end on a pinned clock, the latest day, a
-backfill with nothing to do that never starts dbt, and the README's recipes for cron, systemd,
+backfill with nothing to do that never starts dbt, and the recipes of docs/operations.md for cron, systemd,
 Airflow and Dagster as written."""
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import REPO, STATUS_REPORTING_IMPORTS
+from conftest import STATUS_REPORTING_IMPORTS
+from documents import documentation
 
 from bench.sample_data import write_days
 
@@ -148,13 +149,13 @@ def test_a_backfill_with_nothing_to_do_never_imports_dbt(project):
 
 
 def cron_commands() -> list[list[str]]:
-    """The runner's arguments in each cron line of the README ("Running it every day")."""
+    """The runner's arguments in each cron line of the documentation (docs/operations.md)."""
     return [shlex.split(line.split(".venv/bin/runner", 1)[1].split(">>", 1)[0])
-            for line in (REPO / "README.md").read_text().splitlines() if line.startswith("15 6 * * *")]
+            for line in documentation().splitlines() if line.startswith("15 6 * * *")]
 
 
 def run_twice_at_dawn(project, monkeypatch, line: int, expected: list[str]):
-    """The README's cron line number `line` (it must say `expected`), run twice as written on an open
+    """The documented cron line number `line` (it must say `expected`), run twice as written on an open
     end, at 06:15 on 2018-01-08: partitions up to 2018-01-07, files up to 2018-01-05."""
     command = cron_commands()[line]
     assert command == expected
@@ -164,7 +165,7 @@ def run_twice_at_dawn(project, monkeypatch, line: int, expected: list[str]):
 
 
 def test_the_readmes_nightly_command_loads_what_arrived_and_then_has_nothing_to_do(project, monkeypatch):
-    """The first cron line of the README, run as written on an open end and a pinned clock."""
+    """The first documented cron line, run as written on an open end and a pinned clock."""
     first, second = run_twice_at_dawn(project, monkeypatch, 0, ["backfill", "--quiet"])
 
     assert first.exit_code == 0, first.output
@@ -188,18 +189,18 @@ def test_the_readmes_watch_once_cron_line_catches_up_and_sums_up(project, monkey
     assert second.stdout == "caught up: 0 loaded, 0 failed; 1 awaiting: 2018-01-07; 1 late: 2018-01-06\n"
 
 
-# The README's recipes as written ("Running it every day"), for a project that is not /srv/daily_loads.
+# The recipes as written (docs/operations.md, "Running it every day"), for a project that is not /srv/daily_loads.
 
 def readme_block(kind: str, containing: str) -> str:
-    """The one ```kind block of the README that contains `containing`."""
-    (block,) = [block for block in re.findall(rf"^```{kind}\n(.*?)^```$", (REPO / "README.md").read_text(),
+    """The one ```kind block of the documentation that contains `containing`."""
+    (block,) = [block for block in re.findall(rf"^```{kind}\n(.*?)^```$", documentation(),
                                               flags=re.MULTILINE | re.DOTALL) if containing in block]
     return block
 
 
 def cron_lines() -> list[str]:
-    """What each cron line of the README hands to /bin/sh: the line without its five time fields."""
-    return [line.split(None, 5)[5] for line in (REPO / "README.md").read_text().splitlines() if line.startswith("15 6 * * *")]
+    """What each documented cron line hands to /bin/sh: the line without its five time fields."""
+    return [line.split(None, 5)[5] for line in documentation().splitlines() if line.startswith("15 6 * * *")]
 
 
 def here(recipe: str, project) -> str:
@@ -236,7 +237,7 @@ def test_the_readmes_cron_lines_run_as_written_in_a_fresh_clone(project, monkeyp
 
 
 def readme_units() -> dict[str, str]:
-    """The README's systemd units by file name, each starting at its `# /etc/systemd/system/NAME` comment."""
+    """The documented systemd units by file name, each starting at its `# /etc/systemd/system/NAME` comment."""
     units: dict[str, list[str]] = {}
     for line in readme_block("ini", "[Service]").splitlines():
         named = re.match(r"# /etc/systemd/system/([\w.-]+)", line)
@@ -249,7 +250,7 @@ def readme_units() -> dict[str, str]:
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed (Debian's systemd package)")
 def test_the_readmes_systemd_units_verify(project, tmp_path):
-    """`systemd-analyze verify` passes the README's service, timer and watcher service as written,
+    """`systemd-analyze verify` passes the documented service, timer and watcher service as written,
     pointed at the test's project (it checks every setting and that ExecStart's program exists)."""
     units = readme_units()
     assert sorted(units) == ["daily-loads-watch.service", "daily-loads.service", "daily-loads.timer"]
@@ -263,7 +264,7 @@ def test_the_readmes_systemd_units_verify(project, tmp_path):
 
 
 def test_the_readmes_airflow_command_is_skipped_until_the_file_arrives(project, monkeypatch):
-    """The README's BashOperator command, run by bash as Airflow runs it: exit 99 (what Airflow's
+    """The documented BashOperator command, run by bash as Airflow runs it: exit 99 (what Airflow's
     skip_on_exit_code, left at its default, shows as skipped) while the latest day's file has not
     arrived, then 0 once it has, with the day loaded."""
     bash_command = re.search(r'bash_command="([^"]+)"', readme_block("python", "BashOperator"))[1]
@@ -281,7 +282,7 @@ def test_the_readmes_airflow_command_is_skipped_until_the_file_arrives(project, 
 
 
 def test_the_readmes_dagster_op_reads_awaiting_then_loaded(project, monkeypatch):
-    """The README's Dagster op as written, with a stand-in for the few names it takes from dagster:
+    """The documented Dagster op as written, with a stand-in for the few names it takes from dagster:
     while the latest day's file has not arrived, it logs the runner's line and its output says 1
     awaiting, 0 loaded; once the file is there, 1 loaded."""
     stand_in = types.ModuleType("dagster")
@@ -290,7 +291,7 @@ def test_the_readmes_dagster_op_reads_awaiting_then_loaded(project, monkeypatch)
     stand_in.Output = lambda value, metadata: (value, metadata)
     monkeypatch.setitem(sys.modules, "dagster", stand_in)
     names: dict = {}
-    exec(here(readme_block("python", "import dagster"), project), names)  # the README's own code
+    exec(here(readme_block("python", "import dagster"), project), names)  # the documentation's own code
     logged: list[str] = []
     context = types.SimpleNamespace(log=types.SimpleNamespace(info=logged.append))
     open_ended(project)

@@ -1,10 +1,10 @@
-"""The README's example outputs are what the commands print: every block of README.md that shows
-`$ runner ...` lines is read from the README itself, its commands are run as written (the installed
-`runner`, in a project holding the repository's sample files, after the setup the example assumes)
-and each output is compared line for line with the README's.
+"""The documentation's example outputs are what the commands print: every block of README.md and
+docs/*.md that shows `$ runner ...` lines is read from the document itself, its commands are run as
+written (the installed `runner`, in a project holding the repository's sample files, after the setup
+the example assumes) and each output is compared line for line with the document's.
 
 What truly varies is masked, on both sides, by the named normalisers below: when a run happened,
-how long it took, its invocation id and the temporary folder. A README line `...` stands for lines
+how long it took, its invocation id and the temporary folder. A shown line `...` stands for lines
 the example leaves out, and a line ending in ` ...` for the rest of that line; everything else is
 exact."""
 
@@ -22,15 +22,16 @@ import duckdb
 import pytest
 import yaml
 from conftest import REPO
+from documents import documentation, the_one_saying
 
-README = REPO / "README.md"
 RUNNER = str(Path(sys.executable).with_name("runner"))
 SAMPLE_FILES = REPO / "data" / "source"
 
 
 def examples() -> dict[str, list[tuple[str, str]]]:
-    """Every README block of commands with their output, by its first command: [(command, output)]."""
-    blocks = re.findall(r"^```\n(\$ .*?)^```$", README.read_text(), flags=re.MULTILINE | re.DOTALL)
+    """Every block of commands with their output, in the README and docs/, by its first command:
+    [(command, output)]."""
+    blocks = re.findall(r"^```\n(\$ .*?)^```$", documentation(), flags=re.MULTILINE | re.DOTALL)
     found = {}
     for block in blocks:
         pairs = [(part.split("\n", 1)[0], part.split("\n", 1)[1]) for part in re.split(r"^\$ ", block, flags=re.MULTILINE)[1:]]
@@ -39,8 +40,8 @@ def examples() -> dict[str, list[tuple[str, str]]]:
 
 
 def block_after(lead: str) -> str:
-    """The body of the first ``` block after the README's words `lead`."""
-    text = README.read_text()
+    """The body of the first ``` block after the words `lead`, in the one document that says them."""
+    text = the_one_saying(lead)
     return re.search(r"^```\w*\n(.*?)^```$", text[text.index(lead):], flags=re.MULTILINE | re.DOTALL)[1]
 
 
@@ -50,16 +51,16 @@ def commands(block: str) -> list[list[str]]:
 
 
 def in_the_venv(command: list[str]) -> list[str]:
-    """`.venv/bin/NAME` as the README writes it: the venv these tests run in."""
+    """`.venv/bin/NAME` as the documents write it: the venv these tests run in."""
     head = command[0]
     return [str(Path(sys.executable).with_name(head.removeprefix(".venv/bin/"))) if head.startswith(".venv/bin/") else head,
             *command[1:]]
 
 
-# Normalisers: what differs from one run to the next, masked the same way in the README and in the output.
+# Normalisers: what differs from one run to the next, masked the same way in the documents and in the output.
 
 def mask_the_folder(text: str, project) -> str:
-    """The source folder's absolute path is the temporary project's; the README writes `/.../`."""
+    """The source folder's absolute path is the temporary project's; the documents write `/.../`."""
     return text.replace(f"{project.source_dir}/", "/.../")
 
 
@@ -91,7 +92,7 @@ def masked(text: str, project, command: str) -> str:
 
 
 def as_pattern(expected: str) -> re.Pattern:
-    """The README's output as a pattern: each line exact but for its elisions. `...` on a line of its
+    """The documented output as a pattern: each line exact but for its elisions. `...` on a line of its
     own stands for any lines indented as deep as it is (a run's nodes, never a run)."""
     parts = []
     for line in expected.splitlines():
@@ -173,20 +174,20 @@ SCENARIOS = {
 
 @pytest.fixture
 def sample(project):
-    """The test project with the repository's sample files, the ones the README's examples show."""
+    """The test project with the repository's sample files, the ones the documented examples show."""
     shutil.rmtree(project.source_dir)
     shutil.copytree(SAMPLE_FILES, project.source_dir)
     return project
 
 
 def test_every_example_of_the_readme_is_run():
-    """A README block of commands and output that this file does not run fails here."""
+    """A block of commands and output, in the README or in docs/, that this file does not run fails here."""
     assert sorted(examples()) == sorted(SCENARIOS)
 
 
 @pytest.mark.parametrize("first", list(SCENARIOS))
 def test_the_readme_example_is_what_the_commands_print(sample, first):
-    """Each command of the example, run as written after its setup, prints the README's output."""
+    """Each command of the example, run as written after its setup, prints the documented output."""
     setup, exit_codes = SCENARIOS[first]
     example = examples()[first]
     assert len(example) == len(exit_codes)
@@ -199,13 +200,13 @@ def test_the_readme_example_is_what_the_commands_print(sample, first):
         assert done.returncode == exit_code, done.stdout
         output, shown = masked(done.stdout, sample, command), masked(expected, sample, command)
         assert as_pattern(shown).fullmatch(output), "\n".join(
-            difflib.unified_diff(shown.splitlines(), output.splitlines(), "README", f"$ {command}", lineterm=""))
+            difflib.unified_diff(shown.splitlines(), output.splitlines(), "documented", f"$ {command}", lineterm=""))
         if argv[1] == "status":
             assert columns_line_up(expected) and columns_line_up(done.stdout)
 
 
 def test_the_partitions_the_readme_shows_are_the_projects():
-    """"The partitions are defined once, in dbt_project.yml": the README's vars are the file's."""
+    """"The partitions are defined once, in dbt_project.yml": the vars docs/partitions.md shows are the file's."""
     shown = yaml.safe_load(block_after("The partitions are defined once"))
     assert shown["vars"] == yaml.safe_load((REPO / "dbt_project.yml").read_text())["vars"]
 
@@ -225,7 +226,7 @@ def test_make_run_backfills_the_sample_partitions_and_prints_their_status(sample
 
 
 def test_plain_dbt_as_the_readme_writes_it(sample):
-    """"Plain dbt works as usual": the README's two dbt commands, as written, pass, and `runner status`
+    """"Plain dbt works as usual": docs/model.md's two dbt commands, as written, pass, and `runner status`
     then records the hand build: 2018-01-22 materialized with its 20 rows."""
     for command in commands(block_after("Plain dbt works as usual")):
         done = subprocess.run(in_the_venv(command), cwd=sample.root, capture_output=True, text=True, timeout=300)
@@ -235,7 +236,7 @@ def test_plain_dbt_as_the_readme_writes_it(sample):
 
 
 def test_the_readmes_severity_override_makes_every_check_warn(sample):
-    """The README's dbt_project.yml lines for "every check warns": a file that fails a blocking check
+    """The dbt_project.yml lines of docs/checks.md for "every check warns": a file that fails a blocking check
     fails without them, and with them loads, materialized, with that check's warning."""
     edit(sample, "2018-01-22", 2, amount="-5000")
     runs(sample, "run", "2018-01-22", exit_code=1)
@@ -250,7 +251,7 @@ def test_the_readmes_severity_override_makes_every_check_warn(sample):
 
 
 def test_the_readmes_ledger_query_runs_as_written(sample):
-    """The README's SQL on the ledger ("Query it with SQL"), as written: it prints each partition's
+    """The SQL on the ledger in docs/runner.md ("Query it with SQL"), as written: it prints each partition's
     records by status, the ones the ledger holds."""
     runs(sample, "backfill", "--start", "2018-01-01", "--end", "2018-01-02", exit_code=0)
     (command,) = commands(block_after("Query it with SQL"))
@@ -265,7 +266,7 @@ def test_the_readmes_ledger_query_runs_as_written(sample):
 
 
 def bash(block: str, project) -> subprocess.CompletedProcess:
-    """A README shell block run as written, by bash in the project folder, stopping at a failing line."""
+    """A documented shell block run as written, by bash in the project folder, stopping at a failing line."""
     return subprocess.run(["bash", "-e", "-c", block], cwd=project.root, capture_output=True, text=True, timeout=600)
 
 
@@ -306,8 +307,8 @@ def test_the_tour_makes_the_examples_bad_day_and_puts_it_right(sample):
 
 
 def test_an_impossible_date_in_vars_fails_as_the_readme_says(sample):
-    """The README's quoted `--vars` date that is not one: dbt exits 2 with the message its comment
-    quotes; the same date unquoted is YAML's traceback and exit 1, as the README says."""
+    """docs/model.md's quoted `--vars` date that is not one: dbt exits 2 with the message its comment
+    quotes; the same date unquoted is YAML's traceback and exit 1, as it says."""
     block = block_after("and dbt exits 2:")
     (command,) = commands(block)
     (message,) = [line.split(" # ", 1)[1] for line in block.splitlines() if " # " in line]
@@ -321,7 +322,7 @@ def test_an_impossible_date_in_vars_fails_as_the_readme_says(sample):
 
 
 def test_the_marts_clear_their_partitions_then_delete_insert_as_the_readme_says(project):
-    """What the README says of the strategy is the parsed project's: on DuckDB each mart is
+    """What docs/model.md says of the strategy is the parsed project's: on DuckDB each mart is
     incremental by delete+insert on partition_date, after its pre-hook `clear_partitions()`, whose
     DuckDB form deletes the run's partitions whole."""
     from dbt.cli.main import dbtRunner
@@ -339,7 +340,7 @@ def test_the_marts_clear_their_partitions_then_delete_insert_as_the_readme_says(
         assert [hook.sql for hook in config.pre_hook] == ["{{ clear_partitions() }}"]
     clear = manifest.macros["macro.daily_loads.default__clear_partitions"].macro_sql
     assert re.search(r"if is_incremental\(\).*delete from \{\{ this \}\} where \{\{ partition_predicate\(\) \}\}", clear, re.DOTALL)
-    said = " ".join(README.read_text().split())
+    said = " ".join(documentation().split())
     assert ("incremental with `incremental_strategy='delete+insert'`, keyed on `partition_date`" in said
             and "first run their pre-hook `clear_partitions()` (`macros/partitions.sql`), which deletes the run's partitions "
                 "whole, and delete+insert then inserts the new rows, all in one transaction" in said)

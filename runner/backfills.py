@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from runner.dbt import Dbt, release_warehouse
+from runner.dbt import Dbt
+from runner.holdings import Holdings
 from runner.ledger import Ledger
 from runner.loading import Interrupted, Loader, Outcome
 from runner.project import ProjectError
-from runner.warehouse import Holdings, changed_since_marked, look, mark_of, set_aside_if_unreadable
 
-# Partitions per dbt invocation in a backfill (see the README's performance section).
+# Partitions per dbt invocation in a backfill (see docs/performance.md).
 DEFAULT_CHUNK_SIZE = 365  # one invocation costs seconds whatever its size (bench/): a year in one
 # ... and at most 160 MB of CSV (30 days of 100,000 rows; a year of 2,000 is 42 MB). DuckDB's memory
 # is capped (profiles.yml), so a larger chunk spills rather than grows: the bound keeps the spill and
@@ -79,10 +79,11 @@ def backfill(dbt: Dbt, dates: list[date], settings: LoadSettings,
     ledger = Ledger(dbt.project.ledger_path)
     warehouse = str(dbt.project.warehouse_path)
     # Only the runner wrote to the warehouse since its last write: the ledger accounts for all of it.
-    untouched = not changed_since_marked(dbt.project, ledger.warehouse_mark(warehouse))
+    engine = dbt.project.engine
+    untouched = not engine.changed_since(ledger.warehouse_mark(warehouse))
     if looked is None or looked.tables is None:
-        looked = look(dbt.project)  # one read-only look serves both the set-aside and the seed check
-    result = BackfillResult(dates, set_aside=set_aside_if_unreadable(dbt.project, looked))
+        looked = engine.look()  # one read-only look serves both the set-aside and the seed check
+    result = BackfillResult(dates, set_aside=engine.set_aside_if_unreadable(looked))
     loader = Loader(dbt, ledger, dbt.project.models.primary, retries=settings.retries)
     seed_error = loader.seed(None if result.set_aside else looked.tables)
     if seed_error:
@@ -104,8 +105,8 @@ def backfill(dbt: Dbt, dates: list[date], settings: LoadSettings,
     # defined partition's content was proven and everything planned loaded (status then trusts it).
     proven = looked.verified(dbt.project.defined_partitions().dates()) and not result.failed and not result.interrupted
     if untouched or proven:
-        release_warehouse()  # its last write (a checkpoint) happens on close
-        ledger.mark_warehouse(warehouse, mark_of(dbt.project))
+        engine.release()  # its last write (a checkpoint) happens on close
+        ledger.mark_warehouse(warehouse, engine.mark())
     result.seconds = time.monotonic() - started
     return result
 

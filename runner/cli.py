@@ -32,12 +32,13 @@ from runner.cli_parts import (
 )
 from runner.dbt import Dbt
 from runner.fingerprints import Unreadable, file_fingerprint
+from runner.forgetting import forget as forget_partitions
+from runner.holdings import Holdings
 from runner.ledger import Ledger
 from runner.loading import invocations
 from runner.planning import DEFAULT_SELECTION, Planned, gather, plan
 from runner.recording import record_hand_run
 from runner.render import (
-    USUAL_STATES,
     Progress,
     backfill_json,
     backfill_summary,
@@ -50,8 +51,8 @@ from runner.render import (
     status_table,
     watch_line,
 )
-from runner.states import AWAITING, STATES, WAITING, PartitionStatus
-from runner.warehouse import Holdings
+from runner.state_table import WAITING, counts_line
+from runner.states import AWAITING, PartitionStatus
 from runner.watching import AnotherWatcher, Watcher, WatchSettings, one_watcher
 
 
@@ -124,7 +125,7 @@ def backfill(ctx, start, end, last, source_dir, selection, dry_run, chunk_size, 
     dates = resolve_range(project, start, end, last)
     # Planning needs no dbt (the code's fingerprints are remembered), so a backfill with nothing to
     # do costs what status costs. Spark is started first: only its session can check its warehouse.
-    dbt = prepare(project) if project.target_type != "duckdb" else Dbt(project)
+    dbt = prepare(project) if project.engine.planning_needs_session else Dbt(project)
     evidence = gather(project, dbt, dates, verify=True)  # a load trusts no count: each partition's content is proven
     statuses = evidence.statuses(dates)
     planned = plan(statuses, selection, evidence.without_file)
@@ -185,7 +186,7 @@ def watch(ctx, source_dir, settle, poll, once, chunk_size, chunk_bytes, retries,
     try:
         with one_watcher(project):
             # Kept parsed for as long as it watches; --once parses only when there is something to load.
-            dbt = prepare(project) if not once or project.target_type != "duckdb" else Dbt(project)
+            dbt = prepare(project) if not once or project.engine.planning_needs_session else Dbt(project)
             watcher = Watcher(dbt, LoadSettings(chunk_size, chunk_bytes, retries), WatchSettings(settle, poll, retry_after, rescan),
                               report)
             code = watcher.once() if once else watcher.run()
@@ -260,6 +261,25 @@ def record(ctx, run_results, source_dir):
 
 
 @cli.command()
+@click.argument("partitions", nargs=-1, required=True, type=DATE)
+@source_dir_option
+@click.pass_context
+@expected_errors
+def forget(ctx, partitions, source_dir):
+    """Remove loaded partitions whose files are gone for good: their rows leave the warehouse and the
+    ledger records them forgotten (their history stays). They await their files again."""
+    project = open_project(ctx, source_dir)
+    for day in partitions:
+        if has_arrived(project.source_file(day)):
+            raise click.UsageError(f"{day}: its file {project.source_file(day)} is there: load it again "
+                                   f"(runner run {day}) rather than forget it")
+    removed = forget_partitions(prepare(project), Ledger(project.ledger_path), sorted(set(partitions)))
+    for day, held in removed.items():
+        rows = " and ".join(f"{count} row{'' if count == 1 else 's'} of {model}" for model, count in held.items())
+        click.echo(f"{day}: forgotten ({rows or 'no rows'} removed); it awaits its file")
+
+
+@cli.command()
 @click.option("--serve", is_flag=True, help="Then serve the site at http://127.0.0.1:PORT/ (this machine only) until Ctrl-C.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="The port for --serve (0: any free port).")
 @click.pass_context
@@ -291,9 +311,7 @@ def report(ctx, start, end, source_dir, out):
 
     project = open_project(ctx, source_dir)
     path, heatmaps = status_page.write(project, resolve_range(project, start, end), out)
-    counts = heatmaps[0].counts()
-    summary = ", ".join(f"{counts.get(state, 0)} {state}" for state in STATES
-                        if counts.get(state) or state in USUAL_STATES)  # as status counts them
+    summary = counts_line([status.state for status in heatmaps[0].statuses])  # as status counts them
     click.echo(f"wrote {path}: {len(heatmaps[0].statuses)} partitions x {len(heatmaps) - 1} models; {summary}")
 
 

@@ -15,17 +15,15 @@ from pathlib import Path
 
 from runner import code_cache
 from runner.artifacts import ArtifactError, RunResults, one_line, read_run_results
+from runner.engines import release_warehouse
+from runner.errors import WarehouseError
 from runner.fingerprints import code_fingerprint
-from runner.project import PARTITIONED_MODELS_SELECTOR, PARTITIONED_SELECTOR, Project, ProjectError
+from runner.project import PARTITIONED_MODELS_SELECTOR, PARTITIONED_SELECTOR, Project
 
 # What the engine (a Spark JVM, a library) writes to stderr while dbt runs, appended, beside the
 # invocations' folders: Spark's log lines reach neither the terminal nor the runner's output.
 ENGINE_LOG = "engine.log"
 PARTIAL_PARSE = "partial_parse.msgpack"  # what dbt keeps of a parse, in each invocation's folder
-
-
-class WarehouseError(ProjectError):
-    """A query of the warehouse failed: a table dbt built is not there (any more), or the file is unreadable."""
 
 
 @dataclass(frozen=True)
@@ -250,7 +248,7 @@ def stderr_to(path: Path):
 def collector_paused():
     """No cyclic garbage collection while dbt imports and loads the project. They build over 150,000
     long-lived objects, and every collection meanwhile walks them all again: a quarter of a
-    backfill's time went to it (README.md, Performance)."""
+    backfill's time went to it (docs/performance.md)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -264,16 +262,3 @@ def end_of_command() -> None:
     """Let go of what one runner command held: the warehouse file and the frozen parsed project."""
     release_warehouse()
     gc.unfreeze()
-
-
-def release_warehouse() -> None:
-    """Let go of the warehouse file. dbt-duckdb keeps its database open between in-process
-    invocations (keep_open), which holds DuckDB's file lock until the process ends."""
-    connections = sys.modules.get("dbt.adapters.duckdb.connections")
-    if connections is None:  # dbt-duckdb never ran in this process (another adapter, or no dbt at all)
-        return
-    DuckDBConnectionManager = connections.DuckDBConnectionManager
-    with DuckDBConnectionManager._LOCK:
-        if DuckDBConnectionManager._ENV is not None:
-            DuckDBConnectionManager._ENV.close()
-            DuckDBConnectionManager._ENV = None

@@ -8,7 +8,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from runner.dbt import Dbt, release_warehouse
+from runner.dbt import Dbt
 from runner.project import Project, ProjectError
 
 # The site is these files; the rest of the invocation's folder (compiled SQL, logs) is not served.
@@ -47,7 +47,7 @@ def generate(project: Project) -> DocsSite:
     tracking is off, so the page loads no tracker either."""
     invocation = Dbt(project).docs_generate()
     # The catalog is read from the warehouse: let go of it before anything else (serving may last hours).
-    release_warehouse()
+    project.engine.release()
     if invocation.error:
         raise DocsError(f"dbt docs generate failed: {invocation.error} (log: {invocation.log_file})")
     site = DocsSite(invocation.target_path)

@@ -8,17 +8,17 @@ from datetime import date
 from runner.arrivals import held_for_writing
 from runner.dbt import Dbt
 from runner.fingerprints import file_fingerprint
+from runner.holdings import Holdings
 from runner.ledger import Ledger, PartitionRun
 from runner.project import Project
 from runner.recording import pick_up_hand_runs, pick_up_run_results
 from runner.seeds import seed_fingerprints
-from runner.states import RUNNING, STATES, STILL_ARRIVING, WAITING, PartitionStatus, partition_statuses
-from runner.warehouse import Holdings, changed_since_marked, holdings, holdings_through
+from runner.state_table import SELECTABLE, WAITING, State
+from runner.states import STILL_ARRIVING, PartitionStatus, partition_statuses
 
-DEFAULT_SELECTION = ("missing", "failed", "stale")
+DEFAULT_SELECTION = (State.MISSING, State.FAILED, State.STALE)
 # A partition another runner is loading now is never planned: that runner holds the warehouse.
 # Nor one whose file has not arrived (awaiting, late): there is nothing to load.
-SELECTABLE = tuple(state for state in STATES if state != RUNNING and state not in WAITING)
 
 
 @dataclass(frozen=True)
@@ -85,10 +85,10 @@ def gather(project: Project, dbt: Dbt, dates: list[date], verify: bool = False) 
     if not dates:  # an open end that starts today: nothing is due yet
         return Evidence([], {}, {}, Holdings(), {}, {}, project.models.primary, late_before)
     ledger = Ledger(project.ledger_path)
-    if project.target_type != "duckdb":  # no hand-run table there: dbt's own artifact, before the reads
+    if not project.engine.keeps_hand_runs:  # dbt's own artifact then, before the reads
         pick_up_run_results(dbt, ledger)
     with ledger.reading():
-        changed = changed_since_marked(project, ledger.warehouse_mark(str(project.warehouse_path)))
+        changed = project.engine.changed_since(ledger.warehouse_mark(str(project.warehouse_path)))
         runs, chunk_sizes = ledger_evidence(ledger, dates)
     # A hand run changes the warehouse: record those it left there, then read again.
     if changed and pick_up_hand_runs(project, ledger):
@@ -97,10 +97,7 @@ def gather(project: Project, dbt: Dbt, dates: list[date], verify: bool = False) 
     fingerprints = {day: fingerprint_now(project.source_file(day)) for day in dates}
     code_now = dbt.code_fingerprints(first_present(project, dates)) if runs else {}
     verify = verify or (bool(runs) and changed)
-    kept = project.models.incremental
-    held = holdings(project, kept, dates[0], dates[-1], verify) if runs else Holdings()
-    if runs and project.target_type != "duckdb" and dbt.parsed:  # a backfill's session is up: ask it
-        held = holdings_through(dbt, kept, dates[0], dates[-1], verify)
+    held = project.engine.holdings(dbt, project.models.incremental, dates[0], dates[-1], verify) if runs else Holdings()
     return Evidence(runs, fingerprints, code_now, held, chunk_sizes, seed_fingerprints(project), project.models.primary,
                     late_before)
 

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from runner.engines import Engine, engine_for
+from runner.errors import ProjectError, UsageProblem
 from runner.partitions import DefinedPartitions, parse_duration, parse_partition_date
 
 # The dbt selectors (selectors.yml) of what a load builds, and of its models alone (what is compiled
@@ -26,10 +28,6 @@ YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the models' prope
 MATERIALIZED_IN_SQL = re.compile(r"""config\([^)]*\bmaterialized\s*=\s*['"](\w+)['"]""")
 TARGET_NAME = re.compile(r"[A-Za-z0-9_-]+")
 GLOB = re.compile(r"[*?\[\]{}]")
-
-
-class ProjectError(Exception):
-    """The project or its configuration cannot be used as it is."""
 
 
 @dataclass(frozen=True)
@@ -55,11 +53,16 @@ class Project:
     source_dir: Path
     target: str | None = None  # None: the profile's default target
     default_target: str | None = None
-    target_type: str | None = None  # the adapter: duckdb, spark
+    adapter: str | None = None  # the profile's type for the target: duckdb, spark
 
     @property
     def target_name(self) -> str | None:
         return self.target or self.default_target
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The warehouse behind the target, as the runner looks at it (runner/engines.py)."""
+        return engine_for(self.adapter, self.warehouse_path)
 
     @cached_property
     def models(self) -> ProjectModels:
@@ -157,10 +160,6 @@ def load_project(project_dir: str | None = None, source_dir: str | None = None, 
     return Project(root, warehouse, ledger, source, target, default, targets.get(target or default))
 
 
-class UsageProblem(ProjectError):
-    """A name or path the user gave does not exist or cannot be used: a usage error (exit 2)."""
-
-
 # The extras of pyproject.toml that bring the adapter of a target: by its type and method.
 ADAPTER_EXTRAS = {("spark", "session"): "spark", ("spark", "thrift"): "cluster"}
 
@@ -188,7 +187,7 @@ def adapter_install(adapter_type: str, method: str | None) -> str:
 def missing_adapter(project: Project) -> str | None:
     """Why the project's target cannot run here, if its adapter is not installed: one line with the
     install that brings it (dbt itself would say the target's credentials are invalid)."""
-    adapter = project.target_type
+    adapter = project.adapter
     if adapter in (None, "None") or adapter_installed(adapter):
         return None
     method = profile_outputs(project.project_dir).get(project.target_name, {}).get("method")

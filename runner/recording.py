@@ -14,6 +14,7 @@ from runner.artifacts import ArtifactError, NodeResult, RunResults, node_name, r
 from runner.checks import Found, describe
 from runner.content import Content
 from runner.dbt import Dbt, WarehouseError
+from runner.engines import built_models
 from runner.fingerprints import code_fingerprint, file_fingerprint, modified_after
 from runner.ledger import Ledger, PartitionRun
 from runner.project import Project, daily_file_name
@@ -120,7 +121,7 @@ def seeds_loaded(ledger: Ledger, warehouse_path: str, fingerprints: dict[str, st
 
 def built_relations(results: RunResults) -> dict[str, str]:
     """The models an invocation built, by name, with their relations."""
-    return dict(warehouse.built_models(results))
+    return dict(built_models(results))
 
 
 def as_of(fingerprints: dict[date, str | None], files: dict[date, Path], began: datetime) -> dict[date, str | None]:
@@ -167,7 +168,7 @@ def pick_up_hand_runs(project: Project, ledger: Ledger) -> int:
     warehouse holds and its ledger does not, each once, as it ran: its own times, its own source
     folder, what its partitions hold. A hand run against another warehouse left its results there:
     it never reaches this ledger. Returns how many were recorded."""
-    found = warehouse.hand_runs(project, ledger.has_invocation)
+    found = project.engine.hand_runs(ledger.has_invocation)
     for results, contents in found:
         if not project.ran_on_this_target(results.target):
             continue

@@ -13,9 +13,9 @@ from runner.backfills import BackfillResult
 from runner.ledger import PartitionRun
 from runner.loading import Outcome
 from runner.planning import Planned
-from runner.states import AWAITING, LATE, STATES, WAITING, PartitionStatus
+from runner.state_table import STATES, WAITING, State, counts_line, look
+from runner.states import AWAITING, LATE, PartitionStatus, invocation_outcome
 
-USUAL_STATES = ("materialized", "failed", "stale", "missing")
 STATUS_COLUMNS = ("partition_date", "state", "rows", "last_run_at", "invocation_id", "took", "message")
 
 
@@ -40,9 +40,7 @@ def status_table(statuses: list[PartitionStatus]) -> str:
     widths = [max(len(name), *(len(row[i]) for row in rows)) if rows else len(name) for i, name in enumerate(STATUS_COLUMNS)]
     lines = ["  ".join(name.ljust(width) for name, width in zip(STATUS_COLUMNS, widths)).rstrip()]
     lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
-    counts = {state: sum(1 for status in statuses if status.state == state) for state in STATES}
-    # running, awaiting and late only when there are some: the usual line stays the four states
-    lines.append(", ".join(f"{count} {state}" for state, count in counts.items() if count or state in USUAL_STATES))
+    lines.append(counts_line([status.state for status in statuses]))
     return "\n".join(lines)
 
 
@@ -67,20 +65,15 @@ def outcome_lines(outcome: Outcome) -> list[str]:
     return lines
 
 
-# Cells of the health bar: distinct without colour, coloured on a terminal.
-CELLS = {"materialized": ("█", "green"), "failed": ("X", "red"), "stale": ("~", "yellow"), "missing": ("·", "white"),
-         "running": (">", "cyan"), "awaiting": ("_", "blue"), "late": ("L", "magenta")}
-# A materialized partition whose plausibility checks warned.
-WARNED_CELL = ("!", "green")
 
 
 def health_bar(statuses: list[PartitionStatus], colour: bool) -> str:
     """One cell per partition: a single bar for a short range, a calendar of months for a long one."""
     def cell(status: PartitionStatus) -> str:
-        symbol, fg = WARNED_CELL if status.state == "materialized" and status.warnings else CELLS.get(status.state, ("?", "magenta"))
-        return click.style(symbol, fg=fg) if colour else symbol
+        item = look(State.WARNINGS if status.state == State.MATERIALIZED and status.warnings else status.state)
+        return click.style(item.cell, fg=item.cell_colour) if colour else item.cell
 
-    legend = "  ".join([f"{CELLS[state][0]} {state}" for state in CELLS] + [f"{WARNED_CELL[0]} materialized with warnings"])
+    legend = "  ".join(f"{look(state).cell} {look(state).label}" for state in (*STATES, State.WARNINGS))
     if len(statuses) <= 62:
         return "".join(cell(status) for status in statuses) + "\n" + legend
     lines = []
@@ -103,9 +96,10 @@ def history_lines(runs: list[PartitionRun], primary_model: str) -> list[str]:
         by_invocation.setdefault(run.invocation_id, []).append(run)
     for invocation_id, nodes in sorted(by_invocation.items(), key=lambda item: max(r.recorded_at for r in item[1]), reverse=True):
         when = max(r.completed_at or r.recorded_at for r in nodes).strftime("%Y-%m-%d %H:%M:%S")
-        bad = [r for r in nodes if r.status in BAD_STATUSES]
         warned = sum(1 for r in nodes if r.status == "warn")
-        overall = "failed" if bad else "success" + (f" with {warned} warning{'' if warned == 1 else 's'}" if warned else "")
+        overall = invocation_outcome(nodes)
+        if overall == "warnings":
+            overall = f"success with {warned} warning{'' if warned == 1 else 's'}"
         rows = next((r.rows_loaded for r in nodes if node_name(r.unique_id) == primary_model), None)
         duration = sum(r.execution_time or 0.0 for r in nodes)
         lines.append(f"{when}  {invocation_id}  {overall}  rows {rows if rows is not None else '-'}  {duration:.2f}s")

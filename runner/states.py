@@ -12,16 +12,13 @@ from itertools import groupby
 from runner.artifacts import BAD_STATUSES, node_name, shortened
 from runner.content import differs
 from runner.fingerprints import Unreadable
+from runner.holdings import Holdings
 from runner.ledger import PartitionRun
 from runner.seeds import changed_seed
-from runner.warehouse import Holdings
+from runner.state_table import State
 
-RUNNING = "running"
-AWAITING = "awaiting"  # not loaded, and its file has not arrived (or is still being written): nothing to load yet
-LATE = "late"  # awaiting past the project's deadline (partitions_late_after): an operator should look
-STATES = ("materialized", "failed", "stale", "missing", RUNNING, AWAITING, LATE)
-# The states of a partition with no file to load: never planned, never a failure of the run.
-WAITING = (AWAITING, LATE)
+RUNNING, AWAITING, LATE = State.RUNNING, State.AWAITING, State.LATE
+FORGOTTEN = "forgotten"  # the ledger's marker of a partition removed by `runner forget`
 # A partition's fingerprint now when its file is there but still being written (held open for
 # writing): not yet a file to load, and it matches no recorded file.
 STILL_ARRIVING = "still being written"
@@ -105,6 +102,14 @@ def with_warnings(message: str, warnings: tuple[CheckWarning, ...]) -> str:
     return f"{message}, {len(warnings)} warning{'' if len(warnings) == 1 else 's'}: {named}"
 
 
+def invocation_outcome(nodes: list[PartitionRun]) -> str:
+    """What one invocation did to a partition, from its nodes: running, interrupted or forgotten (the
+    runner's markers), else failed, warnings or success."""
+    statuses = {node.status for node in nodes}
+    marker = next((marker for marker in (RUNNING, "interrupted", FORGOTTEN) if marker in statuses), None)
+    return marker or ("failed" if statuses & BAD_STATUSES else "warnings" if "warn" in statuses else "success")
+
+
 def latest_invocation(runs: list[PartitionRun]) -> list[PartitionRun]:
     """The rows of the last invocation that ran the partition: by when it ran, not when it was
     recorded (an older run_results.json recorded later does not override a newer run)."""
@@ -131,7 +136,7 @@ def in_flight(latest: list[PartitionRun]) -> tuple[str, str] | None:
     pid = RUNNING_PID.search(marker.message or "")
     if pid and is_alive(int(pid.group(1))):
         return RUNNING, f"loading now ({marker.message})"
-    return "failed", "interrupted: the runner stopped while loading it (killed?); run it again"
+    return State.FAILED, "interrupted: the runner stopped while loading it (killed?); run it again"
 
 
 def code_change(latest: list[PartitionRun], code_now: dict[str, str] | None) -> str | None:
@@ -188,9 +193,13 @@ def partition_status(
         if no_file:
             return waiting(day, late_before, fingerprint_now)
         # A file there that cannot be read is loaded like any other: its load fails, saying why.
-        return PartitionStatus(day, "missing", message="never loaded" + (
+        return PartitionStatus(day, State.MISSING, message="never loaded" + (
             f"; {fingerprint_now}" if isinstance(fingerprint_now, Unreadable) else ""))
     latest = latest_invocation(runs)
+    if any(run.status == FORGOTTEN for run in latest):  # as if never loaded; its history is kept
+        if no_file:
+            return waiting(day, late_before, fingerprint_now, FORGOTTEN)
+        return PartitionStatus(day, State.MISSING, message="forgotten; its file is back")
     primary = next((run for run in latest if run.resource_type == "model" and node_name(run.unique_id) == primary_model), None)
     chunk = (chunk_sizes or {}).get(latest[0].invocation_id) or 1
     seconds = sum(run.execution_time or 0.0 for run in latest)
@@ -210,25 +219,25 @@ def partition_status(
         return waiting(day, late_before, fingerprint_now, failure)
     if failure:
         held = holdings.rows_of(primary_model, day) if holdings else None
-        return PartitionStatus(day, flight[0] if flight else "failed", message=failure, **{**common, "rows": held})
+        return PartitionStatus(day, flight[0] if flight else State.FAILED, message=failure, **{**common, "rows": held})
     recorded = next((run.source_fingerprint for run in latest if run.source_fingerprint), None)
     difference = warehouse_difference(day, latest, holdings)
     if difference:
-        return PartitionStatus(day, "stale", message=difference, **common)
+        return PartitionStatus(day, State.STALE, message=difference, **common)
     if isinstance(fingerprint_now, Unreadable):  # a load would fail on it: it says why
-        return PartitionStatus(day, "stale", message=str(fingerprint_now), **common)
+        return PartitionStatus(day, State.STALE, message=str(fingerprint_now), **common)
     if fingerprint_now is None:
-        return PartitionStatus(day, "stale", message="source file is gone since it was loaded (its rows are kept)", **common)
+        return PartitionStatus(day, State.STALE, message="source file is gone since it was loaded (its rows are kept)", **common)
     if fingerprint_now == STILL_ARRIVING:
-        return PartitionStatus(day, "stale", message="source file is being written again since it was loaded", **common)
+        return PartitionStatus(day, State.STALE, message="source file is being written again since it was loaded", **common)
     if recorded == CHANGED_AFTER_THE_RUN:
-        return PartitionStatus(day, "stale", message="source file changed after the run that loaded it started", **common)
+        return PartitionStatus(day, State.STALE, message="source file changed after the run that loaded it started", **common)
     if recorded != fingerprint_now:
-        return PartitionStatus(day, "stale", message="source file changed since it was loaded", **common)
+        return PartitionStatus(day, State.STALE, message="source file changed since it was loaded", **common)
     changed = code_change(latest, code_now) or seed_change(latest, seeds_now)
     if changed:
-        return PartitionStatus(day, "stale", message=changed, **common)
-    return PartitionStatus(day, "materialized", message=with_warnings("OK", common["warnings"]), **common)
+        return PartitionStatus(day, State.STALE, message=changed, **common)
+    return PartitionStatus(day, State.MATERIALIZED, message=with_warnings("OK", common["warnings"]), **common)
 
 
 def partition_statuses(

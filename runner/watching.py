@@ -15,12 +15,12 @@ from pathlib import Path
 from runner import backfills, code_cache
 from runner.arrivals import Arrivals
 from runner.backfills import BackfillResult, LoadSettings, SeedError
-from runner.dbt import Dbt, release_warehouse
+from runner.dbt import Dbt
 from runner.loading import Outcome
 from runner.planning import DEFAULT_SELECTION, gather
 from runner.project import Project, UsageProblem
 from runner.render import partition_outcomes, waiting_json
-from runner.states import WAITING
+from runner.state_table import WAITING
 
 Event = dict  # one thing the watcher did or saw, as printed (one JSON object per line with --json)
 
@@ -143,7 +143,7 @@ class Watcher:
                 self.report({"event": "error", "message": f"{error}; tried again in {self.watch_settings.retry_after:g}s"})
                 self.try_again_later(todo)
             finally:  # between loads the warehouse is free: status, a hand dbt run, a backfill
-                release_warehouse()
+                self.project.engine.release()
             if result is not None:
                 self.try_again_later([day for outcome in result.outcomes if outcome.transient for day in outcome.dates])
         if catching_up and not (quiet and result is None):
@@ -158,7 +158,7 @@ class Watcher:
         self.retry_at.update(dict.fromkeys(dates, due))
 
     def report_outcome(self, outcome: Outcome) -> None:
-        release_warehouse()  # before the line: whoever reads it may query the warehouse at once
+        self.project.engine.release()  # before the line: whoever reads it may query the warehouse at once
         for event in load_events(outcome):
             self.report(event)
 

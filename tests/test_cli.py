@@ -14,7 +14,7 @@ from runner.state_table import STATES
 
 DOCUMENTATION = documentation()  # the README and docs/*.md
 # What follows each command's [OPTIONS] in its usage line.
-ARGUMENTS = {"run": " PARTITION", "history": " PARTITION", "record": " [RUN_RESULTS]"}
+ARGUMENTS = {"run": " PARTITION", "history": " PARTITION", "record": " [RUN_RESULTS]", "forget": " PARTITIONS..."}
 
 
 def help_of(*command: str) -> str:

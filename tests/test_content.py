@@ -11,7 +11,6 @@ import pytest
 from runner.content import Content, differs, hash_name
 from runner.ledger import Ledger
 from runner.project import load_project
-from runner.warehouse import mark_of
 
 
 def edit(project, sql: str) -> None:
@@ -93,7 +92,7 @@ def test_an_untouched_warehouse_is_counted_not_hashed_and_verify_hashes_it(loade
     # As if the edit had left the file's size, time and identity as the runner's last write did (a
     # copy with its times kept, a clock set back): the runner trusts its mark and only counts ...
     project = load_project(str(loaded.root))
-    Ledger(project.ledger_path).mark_warehouse(str(project.warehouse_path), mark_of(project))
+    Ledger(project.ledger_path).mark_warehouse(str(project.warehouse_path), project.engine.mark())
     assert state(loaded, "2018-01-03") == ("materialized", "OK")
     # ... and --verify hashes every partition again whatever the mark says.
     assert state(loaded, "2018-01-03", "--verify") == (

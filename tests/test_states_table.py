@@ -14,10 +14,10 @@ import pytest
 
 from runner.artifacts import node_name
 from runner.fingerprints import Unreadable
+from runner.holdings import Holdings
 from runner.ledger import PartitionRun
 from runner.render import took
 from runner.states import CHANGED_AFTER_THE_RUN, RUNNING, STILL_ARRIVING, partition_statuses
-from runner.warehouse import Holdings
 
 DAY = date(2018, 1, 2)
 LOADED = datetime(2018, 1, 3, 6, 0)

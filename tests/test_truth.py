@@ -328,13 +328,14 @@ LOCK_RELEASED_AFTER_THE_FIRST_ATTEMPT = """
 import pathlib, subprocess, sys
 from runner import dbt, loading
 from runner.cli import main
+from runner.engines import release_warehouse
 warehouse, release = sys.argv[1], pathlib.Path(sys.argv[2])
 HOLD = ("import duckdb, pathlib, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True)\\n"
         "while not pathlib.Path(sys.argv[2]).exists(): time.sleep(0.02)")
 build, attempt, holder = dbt.Dbt.build_partitions, loading.Loader._attempt, []
 def held_build(self, dates):
     if not holder:  # let go of the file this runner holds, and have another process lock it
-        dbt.release_warehouse()
+        release_warehouse()
         holder.append(subprocess.Popen([sys.executable, "-c", HOLD, warehouse, str(release)], stdout=subprocess.PIPE, text=True))
         assert holder[0].stdout.readline() == "ready\\n"
     return build(self, dates)

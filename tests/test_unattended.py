@@ -65,6 +65,35 @@ def test_a_day_whose_file_is_gone_or_never_came_never_fails_the_nightly_backfill
         "1 late: its file past the deadline (not run): 2018-01-02"]
 
 
+def test_forget_removes_a_gone_files_rows_and_the_day_awaits_it_again(project, monkeypatch):
+    monkeypatch.setenv("RUNNER_NOW", "2018-01-04T06:15:00Z")  # 2018-01-03 due, not yet late
+    assert project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-03").exit_code == 0
+    kept = project.file("2018-01-03").read_text()
+    project.file("2018-01-03").unlink()
+
+    refused = project.runner("forget", "2018-01-02")  # its file is there: it is loaded, not forgotten
+    assert refused.exit_code == 2 and "2018-01-02: its file " in refused.output and "runner run 2018-01-02" in refused.output
+    result = project.runner("forget", "2018-01-03")
+    assert result.exit_code == 0, result.output
+    assert result.output == ("2018-01-03: forgotten (20 rows of raw_partition_data and 1 row of daily_summary removed); "
+                             "it awaits its file\n")
+    assert project.rows("2018-01-03") == [] and len(project.rows("2018-01-02")) == 20
+    assert project.query("select count(*) from daily_summary where partition_date = '2018-01-03'") == [(0,)]
+    entry = project.status("--start", "2018-01-01", "--end", "2018-01-03", "--verify")["2018-01-03"]
+    assert (entry["state"], entry["message"]) == ("awaiting", "its file has not arrived; its last run: forgotten")
+    nightly = project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-03")
+    assert nightly.exit_code == 0 and nightly.stdout.startswith("Nothing to do"), nightly.output
+    history = json.loads(project.runner("history", "2018-01-03", "--json").output)  # newest first; the load kept
+    assert [node["status"] for node in history[0]["nodes"]] == ["forgotten"] and len(history) == 2
+
+    project.file("2018-01-03").write_text(kept)  # back: loaded as a new day
+    assert project.status("--start", "2018-01-03", "--end", "2018-01-03")["2018-01-03"]["message"] == "forgotten; its file is back"
+    assert project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-03").exit_code == 0
+    assert len(project.rows("2018-01-03")) == 20
+    assert {entry["state"] for entry in project.status("--start", "2018-01-01", "--end", "2018-01-03", "--verify").values()} == {
+        "materialized"}
+
+
 def test_late_follows_the_deadline_and_summaries_name_the_days(project, monkeypatch):
     open_ended(project)
     deadline(project, "1d 6h")

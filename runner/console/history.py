@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from runner.artifacts import BAD_STATUSES, node_name
+from runner.artifacts import node_name
 from runner.console.glyphs import display_state
 from runner.fingerprints import file_fingerprint
 from runner.ledger import Ledger, PartitionRun
 from runner.project import Project
-from runner.states import PartitionStatus
+from runner.states import PartitionStatus, invocation_outcome
 from runner.status_page import collect
 
 # dbt's invocation ids are UUIDs; the runner's artifact folders are uuid4().hex (runner/dbt.py).
@@ -97,14 +97,6 @@ class LogIndex:
                 self._folders[found.group(1)] = entry.name
 
 
-def _outcome(nodes: list[PartitionRun]) -> str:
-    statuses = {node.status for node in nodes}
-    for marker in ("running", "interrupted"):
-        if marker in statuses:
-            return marker
-    if statuses & BAD_STATUSES:
-        return "failed"
-    return "warnings" if "warn" in statuses else "success"
 
 
 def runs_of(runs: list[PartitionRun], logs: LogIndex, primary_model: str) -> list[Run]:
@@ -116,7 +108,7 @@ def runs_of(runs: list[PartitionRun], logs: LogIndex, primary_model: str) -> lis
         nodes.sort(key=lambda r: (r.started_at or r.recorded_at, r.unique_id))
         primary = next((r.rows_loaded for r in nodes if node_name(r.unique_id) == primary_model), None)
         found.append(Run(
-            invocation_id, max(r.completed_at or r.recorded_at for r in nodes), _outcome(nodes), primary,
+            invocation_id, max(r.completed_at or r.recorded_at for r in nodes), invocation_outcome(nodes), primary,
             sum(r.execution_time or 0.0 for r in nodes), [Node(r) for r in nodes],
             logs.log_file(invocation_id) is not None,
         ))

@@ -18,6 +18,7 @@ from runner.project import Project
 PACKAGES = ("dbt-core", "dbt-duckdb", "dbt-spark")
 ENV_VAR = re.compile(r"""env_var\(\s*['"]([^'"]+)['"]""")
 PATH_KEYS = {"model-paths": ["models"], "macro-paths": ["macros"], "seed-paths": ["seeds"]}
+KEPT = 8  # input sets remembered: warehouses, source folders and targets switched between
 
 
 def project_key(project: Project) -> str:
@@ -44,26 +45,33 @@ def project_key(project: Project) -> str:
 
 def cached(project: Project, key: str) -> dict[str, str] | None:
     """The fingerprints remembered for this key, or None."""
-    try:
-        remembered = json.loads(_cache_file(project).read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(remembered, dict) or remembered.get("key") != key:
-        return None
-    fingerprints = remembered.get("fingerprints")
-    return fingerprints if isinstance(fingerprints, dict) and fingerprints else None
+    found = next((entry["fingerprints"] for entry in _entries(project) if entry.get("key") == key), None)
+    return found if isinstance(found, dict) and found else None
 
 
 def remember(project: Project, key: str, fingerprints: dict[str, str]) -> None:
+    """Remember these fingerprints first, keeping the last few other keys too: users switch between
+    a scratch and a real warehouse, or source folder, and switching back should cost no compile."""
+    entries = [{"key": key, "fingerprints": fingerprints}]
+    entries += [entry for entry in _entries(project) if entry.get("key") != key][:KEPT - 1]
     path = _cache_file(project)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f"{path.name}.{os.getpid()}")
-    partial.write_text(json.dumps({"key": key, "fingerprints": fingerprints}, sort_keys=True))
+    partial.write_text(json.dumps({"entries": entries}, sort_keys=True))
     partial.replace(path)  # whole or not at all, whichever runner writes last
 
 
+def _entries(project: Project) -> list[dict]:
+    try:
+        remembered = json.loads(_cache_file(project).read_text())
+    except (OSError, ValueError):
+        return []
+    entries = remembered.get("entries") if isinstance(remembered, dict) else None
+    return [entry for entry in entries if isinstance(entry, dict)] if isinstance(entries, list) else []
+
+
 def _cache_file(project: Project) -> Path:
-    return project.artifacts_dir / f"code_fingerprints.{project.target_name or 'default'}.json"
+    return project.artifacts_dir / "code_fingerprints.json"
 
 
 def _inputs(root: Path) -> list[Path]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import os
 import shutil
@@ -107,14 +108,25 @@ class Dbt:
     def parse(self) -> Invocation:
         # Before the parse: files changed during it make the key older than the manifest, never newer.
         self._parsed_key = code_cache.project_key(self.project)
-        # A fixed folder keeps partial_parse.msgpack, so the next runner parses only what changed.
         with collector_paused():
-            invocation, manifest = self._invoke(["parse", "--vars", self._vars()], folder="parse")
+            invocation, manifest = self._invoke(["parse", "--vars", self._vars()], folder=self._parse_folder())
         if invocation.error is None:
             self._manifest = manifest
             # The parsed project lives as long as the command: the collector need not scan it again.
             gc.freeze()
         return invocation
+
+    def _parse_folder(self) -> str:
+        """A folder per input set (target, warehouse, source folder) keeps its partial_parse.msgpack:
+        dbt throws it away when the rendered profile or the vars change, so switching back to a
+        warehouse used before parses only what changed. The last few sets are kept."""
+        inputs = json.dumps([self.project.target_name, str(self.project.warehouse_path), str(self.project.source_dir)])
+        folder = "parse-" + hashlib.sha256(inputs.encode()).hexdigest()[:12]
+        others = sorted((path for path in self.project.artifacts_dir.glob("parse-*") if path.name != folder),
+                        key=lambda path: path.stat().st_mtime, reverse=True)
+        for old in others[code_cache.KEPT - 1:]:
+            shutil.rmtree(old, ignore_errors=True)
+        return folder
 
     def parse_if_changed(self, key: str) -> Invocation | None:
         """Parse again when the project's code (its code_cache.project_key now: key) changed since
@@ -129,7 +141,7 @@ class Dbt:
     def docs_generate(self) -> Invocation:
         """`dbt docs generate --static` in a folder of its own ("docs"), with manifest.json (the site
         serves it), starting from the runner's last parse; usage tracking off: nothing is sent."""
-        parsed, docs = (self.project.artifacts_dir / folder / PARTIAL_PARSE for folder in ("parse", "docs"))
+        parsed, docs = (self.project.artifacts_dir / folder / PARTIAL_PARSE for folder in (self._parse_folder(), "docs"))
         if parsed.is_file() and not docs.is_file():  # dbt checks it, and parses in full if it no longer matches
             docs.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(parsed, docs)

@@ -39,8 +39,32 @@ def test_a_remembered_fingerprint_is_used_only_for_its_key(project):
 
     assert code_cache.cached(loaded, "key-1") == {"raw_partition_data": "abc"}
     assert code_cache.cached(loaded, "key-2") is None
-    next(loaded.artifacts_dir.glob("code_fingerprints.*.json")).write_text("{not json")
+    (loaded.artifacts_dir / "code_fingerprints.json").write_text("{not json")
     assert code_cache.cached(loaded, "key-1") is None
+
+
+def test_switching_between_warehouses_and_back_compiles_nothing_again(project, monkeypatch, tmp_path):
+    """Each input set keeps its fingerprints: status on a warehouse looked at before starts no dbt,
+    whichever other warehouses were looked at since."""
+    assert project.runner("run", "2018-01-01").exit_code == 0
+    first = project.status_in_a_new_process("--start", "2018-01-01", "--end", "2018-01-01")
+    assert first[0]["2018-01-01"]["state"] == "materialized" and first[1] == []  # warm after the run
+    for other in ("scratch", "another"):
+        monkeypatch.setenv("WAREHOUSE_PATH", str(tmp_path / other / "warehouse.duckdb"))
+        assert project.runner("run", "2018-01-01").exit_code == 0  # each warehouse is new: dbt parses
+    monkeypatch.delenv("WAREHOUSE_PATH")
+    entries, imported = project.status_in_a_new_process("--start", "2018-01-01", "--end", "2018-01-01")
+    assert entries["2018-01-01"]["state"] == "materialized"
+    assert imported == []  # no dbt: the first warehouse's fingerprints were kept
+
+
+def test_only_the_last_few_input_sets_are_kept(project):
+    loaded = load_project(str(project.root))
+    for number in range(code_cache.KEPT + 1):
+        code_cache.remember(loaded, f"key-{number}", {"raw_partition_data": str(number)})
+    assert code_cache.cached(loaded, "key-0") is None
+    assert code_cache.cached(loaded, "key-1") == {"raw_partition_data": "1"}
+    assert code_cache.cached(loaded, f"key-{code_cache.KEPT}") == {"raw_partition_data": str(code_cache.KEPT)}
 
 
 def test_each_input_of_the_key_changes_it_and_nothing_else_does(project, monkeypatch, tmp_path):

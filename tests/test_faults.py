@@ -142,7 +142,7 @@ def test_a_ledger_path_at_the_warehouse_is_refused_before_anything_is_written(pr
 EVERY_COMMAND = {
     "run": ["run", "2018-01-02"], "backfill": ["backfill"], "watch": ["watch", "--once"], "status": ["status"],
     "history": ["history", "2018-01-02"], "record": ["record"], "docs": ["docs"], "report": ["report"],
-    "ui": ["ui", "--host", "256.0.0.1"],
+    "ui": ["ui", "--host", "256.0.0.1"], "forget": ["forget", "2018-01-02"],
 }
 
 

@@ -307,10 +307,10 @@ def docs(ctx, serve, port):
 @expected_errors
 def report(ctx, start, end, source_dir, out):
     """Write the partition status page: the console's overview as one self-contained HTML file, fetching nothing."""
-    from runner import status_page
+    from runner.console import report  # the page's templates: only for this command
 
     project = open_project(ctx, source_dir)
-    path, heatmaps = status_page.write(project, resolve_range(project, start, end), out)
+    path, heatmaps = report.write(project, resolve_range(project, start, end), out)
     summary = counts_line([status.state for status in heatmaps[0].statuses])  # as status counts them
     click.echo(f"wrote {path}: {len(heatmaps[0].statuses)} partitions x {len(heatmaps) - 1} models; {summary}")
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import duckdb
 
@@ -25,9 +25,6 @@ from runner.errors import WarehouseError
 from runner.holdings import Holdings
 from runner.partitions import as_date
 
-if TYPE_CHECKING:
-    from runner.dbt import Dbt
-
 Mark = tuple[int, int, int]  # what the runner recorded of the warehouse after its own last write
 HandRun = tuple[RunResults, dict[tuple[str, date], content.Content]]
 LOCK_HOLDER = re.compile(r"PID (\d+)")
@@ -35,12 +32,23 @@ TABLES = "select table_name from information_schema.tables where table_schema = 
 HAND_RUNS = "runner_hand_runs"  # where a hand run's hook leaves its results (macros/hand_runs.sql)
 
 
+class Session(Protocol):
+    """What an engine asks of dbt (runner.dbt.Dbt): a parsed project, its relations, a query."""
+
+    @property
+    def parsed(self) -> bool: ...
+
+    def relation_name(self, model: str) -> str | None: ...
+
+    def query(self, sql: str) -> tuple[list[str], list[tuple]]: ...
+
+
 class Engine(Protocol):
     name: str  # the adapter's type in profiles.yml, and the SQL dialect of the content queries
     planning_needs_session: bool  # a look at the warehouse goes through dbt: parse before planning
     keeps_hand_runs: bool  # hand runs leave their results in the warehouse (else only in target/)
 
-    def holdings(self, dbt: Dbt | None, models: tuple[str, ...], start: date, end: date,
+    def holdings(self, dbt: Session | None, models: tuple[str, ...], start: date, end: date,
                  verify: bool = False) -> Holdings:
         """Each model's rows per partition from start to end; with `verify`, their content hashed again."""
 
@@ -89,7 +97,7 @@ class DuckDBFile:
     def hash_name(self) -> str:
         return hash_name(self.name)
 
-    def holdings(self, dbt: Dbt | None, models: tuple[str, ...], start: date, end: date,
+    def holdings(self, dbt: Session | None, models: tuple[str, ...], start: date, end: date,
                  verify: bool = False) -> Holdings:
         """One read-only look: a count per partition, or with `verify` one scan of every column."""
         opened = self._open()
@@ -206,7 +214,7 @@ class ThroughDbt:
     def hash_name(self) -> str:
         return hash_name(self.name)
 
-    def holdings(self, dbt: Dbt | None, models: tuple[str, ...], start: date, end: date,
+    def holdings(self, dbt: Session | None, models: tuple[str, ...], start: date, end: date,
                  verify: bool = False) -> Holdings:
         if dbt is None or not dbt.parsed:
             return Holdings(unchecked=f"the warehouse is not checked on the {self.name} target from here")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
 from runner.arrivals import held_for_writing
+from runner.artifacts import node_name
 from runner.dbt import Dbt
 from runner.fingerprints import file_fingerprint
 from runner.holdings import Holdings
@@ -120,3 +122,27 @@ def plan(statuses: list[PartitionStatus], selection: set[str], without_file: set
         for status in statuses
         if status.state in selection and status.partition_date not in without_file
     ]
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    """One calendar: the partitions' states for one model, or for the partition as a whole (model None)."""
+
+    title: str
+    model: str | None
+    statuses: list[PartitionStatus]
+
+    def counts(self) -> Counter:
+        return Counter(status.state for status in self.statuses)
+
+
+def collect(project: Project, dates: list[date]) -> list[Heatmap]:
+    """The heatmaps the console and the report draw: the partition as `runner status` shows it, then
+    each partitioned model's own node as `runner status --model NAME` shows it, read once."""
+    evidence = gather(project, Dbt(project), dates)
+    found = {node_name(run.unique_id) for run in evidence.runs if run.resource_type == "model"}
+    partitioned = project.models.partitioned
+    models = [*partitioned, *sorted(found - set(partitioned))]
+    heatmaps = [Heatmap("All nodes", None, evidence.statuses(dates))]
+    heatmaps += [Heatmap(model, model, evidence.statuses(dates, model)) for model in models]
+    return heatmaps

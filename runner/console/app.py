@@ -50,7 +50,7 @@ class Console:
         self.backfills = Backfills(project)
         self.logs = history.LogIndex(project.artifacts_dir)
         self.name = views.project_name(project)
-        # status_page.collect may start dbt (a new hand run, changed code): one at a time in a process.
+        # planning.collect may start dbt (a new hand run, changed code): one at a time in a process.
         self._reading = threading.Lock()
 
     def read(self, build, *args):

@@ -12,9 +12,9 @@ from runner.artifacts import node_name
 from runner.console.glyphs import display_state
 from runner.fingerprints import file_fingerprint
 from runner.ledger import Ledger, PartitionRun
+from runner.planning import collect
 from runner.project import Project
 from runner.states import PartitionStatus, invocation_outcome
-from runner.status_page import collect
 
 # dbt's invocation ids are UUIDs; the runner's artifact folders are uuid4().hex (runner/dbt.py).
 INVOCATION_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

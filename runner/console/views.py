@@ -1,5 +1,5 @@
 """What the overview shows: the calendars of partition states, their counts, the rows per day.
-Read through status_page.collect (the same states as `runner status`) and the ledger; no dbt run."""
+Read through planning.collect (the same states as `runner status`) and the ledger; no dbt run."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ import yaml
 from runner.artifacts import node_name
 from runner.console.glyphs import display_state, legend_states, look
 from runner.ledger import Ledger, PartitionRun
+from runner.planning import Heatmap, collect
 from runner.project import Project
 from runner.states import PartitionStatus
-from runner.status_page import Heatmap, collect
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 

@@ -9,15 +9,23 @@ STAMP := $(VENV)/.installed-$(DEPS)
 SPARK_STAMP := $(VENV)/.installed-spark-$(DEPS)
 JAVA := $(shell command -v java 2>/dev/null)
 
+# A pipeline fails when any part of it does (pip's exit code survives the filter below).
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+# pip's own lines as it goes (no silent minutes), without the hundred "already satisfied".
+SHOW_PIP := { grep --line-buffered -v -e '^Requirement already satisfied' -e '^WARNING: Location' || true; }
+
 .PHONY: run test lint docs dbt-test pytest spark-test cluster-start cluster-stop browser bench bench-smoke soak clean
 
 $(STAMP): pyproject.toml
+	@echo "== installing the runner, dbt and DuckDB into $(VENV) (a minute or two the first time)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --disable-pip-version-check --progress-bar off -e '.[dev]' 2>&1 | $(SHOW_PIP)
 	rm -f $(VENV)/.installed-* && touch $@
 
 $(SPARK_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,spark,cluster]'
+	@echo "== installing the Spark extras (dbt-spark, pyspark) into $(VENV)"
+	$(BIN)/pip install --disable-pip-version-check --progress-bar off -e '.[dev,spark,cluster]' 2>&1 | $(SHOW_PIP)
 	touch $@
 
 run: $(STAMP)

@@ -37,7 +37,7 @@ from runner.holdings import Holdings
 from runner.ledger import Ledger
 from runner.loading import invocations
 from runner.planning import DEFAULT_SELECTION, Planned, gather, plan
-from runner.recording import record_hand_run
+from runner.recording import record_hand_run, unrecorded_hand_runs
 from runner.render import (
     Progress,
     backfill_json,
@@ -126,7 +126,8 @@ def backfill(ctx, start, end, last, source_dir, selection, dry_run, chunk_size, 
     # Planning needs no dbt (the code's fingerprints are remembered), so a backfill with nothing to
     # do costs what status costs. Spark is started first: only its session can check its warehouse.
     dbt = prepare(project) if project.engine.planning_needs_session else Dbt(project)
-    evidence = gather(project, dbt, dates, verify=True)  # a load trusts no count: each partition's content is proven
+    # A load trusts no count: each partition's content is proven; hand runs since are recorded first.
+    evidence = gather(project, dbt, dates, verify=True, record=True)
     statuses = evidence.statuses(dates)
     planned = plan(statuses, selection, evidence.without_file)
     waiting = [status for status in statuses if status.state in WAITING]
@@ -253,10 +254,18 @@ def history(ctx, partition, as_json):
 @click.pass_context
 @expected_errors
 def record(ctx, run_results, source_dir):
-    """Record a dbt invocation made by hand (default: target/run_results.json) in the ledger."""
+    """Record dbt invocations made by hand in the ledger: those the warehouse keeps and
+    target/run_results.json, or the run_results.json given."""
     project = open_project(ctx, source_dir)
+    dbt, ledger = Dbt(project), Ledger(project.ledger_path)
+    kept = unrecorded_hand_runs(dbt, ledger) if run_results is None and project.engine.keeps_hand_runs else []
+    if kept:  # status and the console show these without recording them: reads never write
+        ledger.record(kept)
+        click.echo(f"recorded {len({run.invocation_id for run in kept})} hand run(s) kept in {project.warehouse_path}")
     path = run_results or project.hand_run_results
-    count = record_hand_run(Dbt(project), Ledger(project.ledger_path), path)
+    if kept and not path.is_file():  # the hooks kept them all: no artifact of dbt's is needed
+        return
+    count = record_hand_run(dbt, ledger, path)
     click.echo(f"recorded {count} partition(s) from {path}" if count else f"already recorded: {path}")
 
 

@@ -13,7 +13,7 @@ from runner.fingerprints import file_fingerprint
 from runner.holdings import Holdings
 from runner.ledger import Ledger, PartitionRun
 from runner.project import Project
-from runner.recording import pick_up_hand_runs, pick_up_run_results
+from runner.recording import unrecorded_hand_runs
 from runner.seeds import seed_fingerprints
 from runner.state_table import SELECTABLE, WAITING, State
 from runner.states import STILL_ARRIVING, PartitionStatus, partition_statuses
@@ -79,29 +79,42 @@ def fingerprint_now(path) -> str | None:
     return STILL_ARRIVING if fingerprint is not None and held_for_writing(path) else fingerprint
 
 
-def gather(project: Project, dbt: Dbt, dates: list[date], verify: bool = False) -> Evidence:
+def gather(project: Project, dbt: Dbt, dates: list[date], verify: bool = False, record: bool = False) -> Evidence:
     """The evidence on these dates. The warehouse's content is hashed again with `verify` (loads
     plan so), or when something other than the runner wrote to it since the runner's last write
-    (a hand edit, a restored copy); otherwise its rows are counted, as cheap as a count is."""
+    (a hand edit, a restored copy); otherwise its rows are counted, as cheap as a count is. Hand
+    runs the ledger lacks are recorded with `record` (a load's planning), else only shown: a look
+    never writes."""
     late_before = project.defined_partitions().late_before()
     if not dates:  # an open end that starts today: nothing is due yet
         return Evidence([], {}, {}, Holdings(), {}, {}, project.models.primary, late_before)
     ledger = Ledger(project.ledger_path)
-    if not project.engine.keeps_hand_runs:  # dbt's own artifact then, before the reads
-        pick_up_run_results(dbt, ledger)
     with ledger.reading():
         changed = project.engine.changed_since(ledger.warehouse_mark(str(project.warehouse_path)))
         runs, chunk_sizes = ledger_evidence(ledger, dates)
-    # A hand run changes the warehouse: record those it left there, then read again.
-    if changed and pick_up_hand_runs(project, ledger):
+    # A hand run changes the warehouse (an engine without a change mark keeps dbt's artifact instead).
+    hand = unrecorded_hand_runs(dbt, ledger) if changed or not project.engine.keeps_hand_runs else []
+    if hand and record:
+        ledger.record(hand)
         with ledger.reading():
             runs, chunk_sizes = ledger_evidence(ledger, dates)
+    elif hand:
+        runs = runs + [run for run in hand if dates[0] <= run.partition_date <= dates[-1]]
+        chunk_sizes = {**chunk_sizes, **partitions_per_invocation(hand)}
     fingerprints = {day: fingerprint_now(project.source_file(day)) for day in dates}
     code_now = dbt.code_fingerprints(first_present(project, dates)) if runs else {}
     verify = verify or (bool(runs) and changed)
     held = project.engine.holdings(dbt, project.models.incremental, dates[0], dates[-1], verify) if runs else Holdings()
     return Evidence(runs, fingerprints, code_now, held, chunk_sizes, seed_fingerprints(project), project.models.primary,
                     late_before)
+
+
+def partitions_per_invocation(runs: list[PartitionRun]) -> dict[str, int]:
+    """As Ledger.chunk_sizes counts them, for runs not in the ledger."""
+    days: dict[str, set[date]] = {}
+    for run in runs:
+        days.setdefault(run.invocation_id, set()).add(run.partition_date)
+    return {invocation: len(found) for invocation, found in days.items()}
 
 
 def ledger_evidence(ledger: Ledger, dates: list[date]) -> tuple[list[PartitionRun], dict[str, int]]:

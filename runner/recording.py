@@ -143,6 +143,14 @@ def record_hand_run(dbt: Dbt, ledger: Ledger, path: Path, results: RunResults | 
     run_results.json at path, read already or not). Returns how many partitions it covered;
     0 when it was recorded before."""
     results = read_run_results(path) if results is None else results
+    rows = hand_run_rows(dbt, ledger, path, results)
+    ledger.record(rows)
+    return len(results.partition_dates) if rows else 0
+
+
+def hand_run_rows(dbt: Dbt, ledger: Ledger, path: Path, results: RunResults) -> list[PartitionRun]:
+    """The ledger's rows for a hand run's run_results.json, as it ran; none when the ledger has it.
+    Raises ArtifactError when it is no hand run of this project's partitions on this target."""
     if not results.partition_dates:
         raise ArtifactError(f"{path}: the invocation names no partition_date in its --vars")
     project = dbt.project
@@ -150,7 +158,7 @@ def record_hand_run(dbt: Dbt, ledger: Ledger, path: Path, results: RunResults | 
         ran_on = results.target or project.default_target
         raise ArtifactError(f"{path}: the invocation ran on target {ran_on}, not {project.target_name}: use --target {ran_on}")
     if ledger.has_invocation(results.invocation_id):
-        return 0
+        return []
     files = {day: project.source_file(day) for day in results.partition_dates}
     # The files as they are now describe what the run loaded only if they have not changed since it began.
     fingerprints = as_of({day: file_fingerprint(path) for day, path in files.items()}, files, results.started_at)
@@ -158,26 +166,27 @@ def record_hand_run(dbt: Dbt, ledger: Ledger, path: Path, results: RunResults | 
         contents = warehouse.measure(dbt, built_relations(results), results.partition_dates)
     except WarehouseError as error:  # the warehouse was replaced since, or the run used another one
         raise ArtifactError(f"{path}: its tables are not in {project.warehouse_path}: {error}") from None
-    ledger.record(partition_runs(results, files, fingerprints, contents, str(project.source_dir),
-                                 seeds=as_text(seed_fingerprints(project))))
-    return len(results.partition_dates)
+    return partition_runs(results, files, fingerprints, contents, str(project.source_dir),
+                          seeds=as_text(seed_fingerprints(project)))
 
 
-def pick_up_hand_runs(project: Project, ledger: Ledger) -> int:
-    """Record the hand runs (`dbt run/build --vars '{partition_date: ...}'`) that this project's
-    warehouse holds and its ledger does not, each once, as it ran: its own times, its own source
+def unrecorded_hand_runs(dbt: Dbt, ledger: Ledger) -> list[PartitionRun]:
+    """The rows of the hand runs (`dbt run/build --vars '{partition_date: ...}'`) that this
+    project's warehouse keeps and its ledger lacks, each as it ran: its own times, its own source
     folder, what its partitions hold. A hand run against another warehouse left its results there:
-    it never reaches this ledger. Returns how many were recorded."""
-    found = project.engine.hand_runs(ledger.has_invocation)
-    for results, contents in found:
+    it is never this ledger's. Nothing is written: a load records them, a look shows them."""
+    project = dbt.project
+    if not project.engine.keeps_hand_runs:  # dbt's own artifact of the last hand run, then
+        return run_results_rows(dbt, ledger)
+    rows = []
+    for results, contents in project.engine.hand_runs(ledger.has_invocation):
         if not project.ran_on_this_target(results.target):
             continue
         source_dir = project_path(project, results.source_dir) if results.source_dir else project.source_dir
         files = {day: source_dir / daily_file_name(day) for day in results.partition_dates}
         fingerprints = as_of({day: file_fingerprint(path) for day, path in files.items()}, files, results.started_at)
-        ledger.record(partition_runs(results, files, fingerprints, contents, str(source_dir),
-                                     seeds=as_text(seed_fingerprints(project))))
-    return len(found)
+        rows += partition_runs(results, files, fingerprints, contents, str(source_dir), seeds=as_text(seed_fingerprints(project)))
+    return rows
 
 
 def project_path(project: Project, configured: str) -> Path:
@@ -186,15 +195,14 @@ def project_path(project: Project, configured: str) -> Path:
     return path if path.is_absolute() else project.project_dir / path
 
 
-def pick_up_run_results(dbt: Dbt, ledger: Ledger) -> None:
+def run_results_rows(dbt: Dbt, ledger: Ledger) -> list[PartitionRun]:
     """On an engine without the hand-run table (Spark): a hand `dbt run --vars '{partition_date:
-    ...}'` leaves target/run_results.json; record it once, if it ran on this target."""
+    ...}'` leaves target/run_results.json; its rows, if it ran on this target and is not recorded."""
     path = dbt.project.hand_run_results
     # Nothing to pick up: no readable file, another command (compile, test), a run on another target
     # or without partitions, or one whose tables are gone. One recorded before is skipped.
     try:
         results = read_run_results(path)
-        if results.command in ("run", "build"):
-            record_hand_run(dbt, ledger, path, results)
+        return hand_run_rows(dbt, ledger, path, results) if results.command in ("run", "build") else []
     except ArtifactError:
-        return
+        return []

@@ -121,7 +121,7 @@ class Watcher:
         if checked and not self.parsed():
             self.held_back.update(dates)
             return None
-        evidence = gather(self.project, self.dbt, dates, verify=True)
+        evidence = gather(self.project, self.dbt, dates, verify=True, record=True)
         statuses = evidence.statuses(dates)
         todo = [status.partition_date for status in statuses
                 if status.state in DEFAULT_SELECTION and status.partition_date not in evidence.without_file]

@@ -47,17 +47,20 @@ def test_a_failed_hand_run_against_a_scratch_warehouse_stays_in_that_warehouses_
     monkeypatch.setenv("WAREHOUSE_PATH", str(tmp_path / "new" / "warehouse.duckdb"))  # a third, brand-new one
     assert project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-03").exit_code == 0
 
-    # The scratch warehouse's ledger: the failure, with its own file.
+    # The scratch warehouse: the failure, with its own file; recorded in its own ledger on request.
     monkeypatch.setenv("WAREHOUSE_PATH", str(scratch))
     entry = project.status("--start", "2018-01-02", "--end", "2018-01-02")["2018-01-02"]
     assert entry["state"] == "failed"
     assert "unparseable number" in entry["message"] and str(scratch_source / "2018-01-02.csv") in entry["message"]
+    assert not scratch.with_suffix(".ledger.duckdb").exists()  # a look never writes
+    recorded = project.runner("record")
+    assert recorded.output.splitlines()[0] == f"recorded 1 hand run(s) kept in {scratch}", recorded.output
     with duckdb.connect(str(scratch.with_suffix(".ledger.duckdb")), read_only=True) as connection:
         files = connection.execute("select distinct source_file from partition_runs").fetchall()
     assert files == [(str(scratch_source / "2018-01-02.csv"),)]
 
 
-def test_every_hand_run_since_the_last_look_is_recorded_with_its_own_times(project):
+def test_every_hand_run_is_shown_by_a_look_and_recorded_by_the_next_load_with_its_own_times(project):
     assert project.runner("run", "2018-01-01").exit_code == 0  # seeds loaded, as a user would have
     first = hand(project, "run", "--vars", "{partition_date: 2018-01-02}")
     second = hand(project, "build", "--exclude-resource-type", "unit_test", "--vars", "{partition_date: 2018-01-03}")
@@ -69,10 +72,14 @@ def test_every_hand_run_since_the_last_look_is_recorded_with_its_own_times(proje
         "2018-01-01": "materialized", "2018-01-02": "materialized", "2018-01-03": "materialized"}
     assert entries["2018-01-02"]["rows"] == 20 and entries["2018-01-03"]["rows"] == 20
     assert entries["2018-01-02"]["last_run_at"] < entries["2018-01-03"]["last_run_at"] <= ran_until
-    assert imported == []  # picked up without dbt
-    assert len(ledger_invocations(project.ledger)) == 3
-    # Recorded once: looking again records nothing more.
-    project.status()
+    assert imported == []  # read without dbt
+    assert len(ledger_invocations(project.ledger)) == 1  # a look never writes: the runner's own run only
+
+    nightly = project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-03")
+    assert nightly.exit_code == 0 and nightly.stdout.startswith("Nothing to do"), nightly.output
+    assert len(ledger_invocations(project.ledger)) == 3  # recorded by the load's planning, each once
+    assert project.status("--start", "2018-01-01", "--end", "2018-01-03") == project.status("--start", "2018-01-01", "--end", "2018-01-03")
+    project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-03")
     assert len(ledger_invocations(project.ledger)) == 3
 
 

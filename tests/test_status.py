@@ -98,8 +98,10 @@ def test_a_dbt_run_made_by_hand_shows_in_status(project):
     assert status["state"] == "materialized"
     assert status["invocation_id"] == invocation_id
     assert status["rows"] == 20
-    # Picked up once: a second status does not record it again.
-    again = project.runner("record")
+    # Shown, not recorded (a look never writes); `runner record` records it, once.
+    recorded, again = project.runner("record"), project.runner("record")
+    assert (recorded.exit_code, recorded.output) == (0, f"recorded 1 hand run(s) kept in {project.warehouse}\n"
+                                                        f"already recorded: {project.root / 'target' / 'run_results.json'}\n")
     assert (again.exit_code, again.output) == (0, f"already recorded: {project.root / 'target' / 'run_results.json'}\n")
 
 

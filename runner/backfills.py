@@ -48,7 +48,8 @@ class BackfillResult:
     outcomes: list[Outcome] = field(default_factory=list)
     interrupted: bool = False  # a signal stopped it with partitions not loaded
     stopped: bool = False  # a signal came (perhaps after the last partition): the caller should stop too
-    seconds: float = 0.0
+    seconds: float = 0.0  # the loads themselves
+    wall_seconds: float | None = None  # the whole command, dbt's start-up and the planning included
     set_aside: Path | None = None  # the unreadable warehouse file moved aside before loading
 
     @property

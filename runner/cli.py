@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from datetime import date
 
 import click
@@ -46,6 +47,7 @@ from runner.render import (
     health_bar,
     history_json,
     history_lines,
+    loading_line,
     nothing_to_do_output,
     status_json,
     status_table,
@@ -64,7 +66,8 @@ from runner.watching import AnotherWatcher, Watcher, WatchSettings, one_watcher
 @click.pass_context
 def cli(ctx, project_dir, target):
     """Load daily partitions with dbt, backfill ranges and track every partition."""
-    ctx.obj = {"project_dir": project_dir, "target": target}
+    # When the command began: a load's summary says how long it took with dbt's start-up too.
+    ctx.obj = {"project_dir": project_dir, "target": target, "started": time.monotonic()}
 
 
 @cli.command()
@@ -92,7 +95,8 @@ def run(ctx, partition, source_dir, retries, awaiting_exit_code, settle, quiet, 
         if as_json:
             click.echo(backfill_json([], [], False, 0.0, [PartitionStatus(partition, AWAITING)]))
         ctx.exit(awaiting_exit_code)
-    ctx.exit(load_and_report(prepare(project), [partition], LoadSettings(retries=retries), quiet, as_json))
+    ctx.exit(load_and_report(Dbt(project), [partition], LoadSettings(retries=retries), quiet, as_json,
+                             started=ctx.obj["started"]))
 
 
 def has_arrived(path) -> bool:
@@ -140,11 +144,9 @@ def backfill(ctx, start, end, last, source_dir, selection, dry_run, chunk_size, 
     if not planned:
         click.echo(nothing_to_do_output(dates, selection, waiting, as_json))
         return
-    if not dbt.parsed:
-        dbt = prepare(project)
     settings = LoadSettings(chunk_size, chunk_bytes, retries, fail_fast)
     ctx.exit(load_and_report(dbt, [item.partition_date for item in planned], settings, quiet, as_json, waiting,
-                             evidence.holdings))
+                             evidence.holdings, ctx.obj["started"]))
 
 
 def complete_files_only(project, planned: list[Planned], settle: float) -> tuple[list[Planned], list[PartitionStatus]]:
@@ -346,11 +348,19 @@ def ui(ctx, port, host, source_dir):
 
 
 def load_and_report(dbt: Dbt, dates: list[date], settings: LoadSettings, quiet: bool = False, as_json: bool = False,
-                    waiting: list[PartitionStatus] | None = None, looked: Holdings | None = None) -> int:
-    """Backfill the dates with progress, then print the summary. Returns the exit code."""
+                    waiting: list[PartitionStatus] | None = None, looked: Holdings | None = None,
+                    started: float | None = None) -> int:
+    """Say what is about to load (before dbt starts: the first line comes at once), load the dates
+    with progress, then print the summary. Returns the exit code."""
+    if not (quiet or as_json) and sys.stderr.isatty():  # someone waits at a terminal: answer at once
+        chunks = invocations(dbt.project, dates, settings.chunk_size, settings.chunk_bytes)
+        click.echo(loading_line(dates, len(chunks), dbt.parsed), err=True)
+    if not dbt.parsed:
+        dbt = prepare(dbt.project)
     progress = Progress(len(dates), enabled=not (quiet or as_json) and sys.stdout.isatty(), lines=not (quiet or as_json))
     with progress:
         result = backfills.backfill(dbt, dates, settings, progress.advance, looked)
+    result.wall_seconds = time.monotonic() - started if started is not None else None
     for line, to_stderr in backfill_summary(result, waiting or [], as_json):
         click.echo(line, err=to_stderr)
     return result.exit_code

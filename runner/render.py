@@ -123,12 +123,22 @@ def history_json(runs: list[PartitionRun]) -> str:
     return json.dumps(list(invocations.values()), indent=2)
 
 
-def summary_lines(loaded: int, failed: list[tuple[date, str]], not_run: int, interrupted: bool, seconds: float) -> list[str]:
-    """The end of a backfill: counts by outcome, total time, and each failure with its cause."""
+def loading_line(dates: list[date], invocations: int, parsed: bool) -> str:
+    """What a load is about to do, printed before dbt starts."""
+    days = f"{dates[0]}" if len(dates) == 1 else f"{len(dates)} partitions, {dates[0]} to {dates[-1]},"
+    what = f"loading {days} in {invocations} dbt invocation{'' if invocations == 1 else 's'}"
+    return what if parsed else f"{what} (starting dbt)"
+
+
+def summary_lines(loaded: int, failed: list[tuple[date, str]], not_run: int, interrupted: bool, seconds: float,
+                  wall: float | None = None) -> list[str]:
+    """The end of a backfill: counts by outcome, the loads' time and the whole command's, and each
+    failure with its cause."""
     parts = [f"{loaded} loaded", f"{len(failed)} failed"]
     if not_run:
         parts.append(f"{not_run} not run")
-    head = ("Interrupted: " if interrupted else "") + ", ".join(parts) + f" in {seconds:.1f}s"
+    took = f" in {seconds:.1f}s" + (f" ({wall:.1f}s in all, with dbt's start-up)" if wall is not None else "")
+    head = ("Interrupted: " if interrupted else "") + ", ".join(parts) + took
     return [head, *(f"  failed {day}: {message}" for day, message in failed)]
 
 
@@ -202,7 +212,7 @@ def partition_outcomes(outcome: Outcome) -> list[dict]:
 
 
 def backfill_json(outcomes: list[Outcome], dates: list[date], interrupted: bool, seconds: float,
-                  waiting: list[PartitionStatus] | None = None) -> str:
+                  waiting: list[PartitionStatus] | None = None, wall_seconds: float | None = None) -> str:
     """The whole backfill for programs: a summary and one object per partition."""
     partitions = [entry for outcome in outcomes for entry in partition_outcomes(outcome)]
     done = {p["partition_date"] for p in partitions}
@@ -210,7 +220,8 @@ def backfill_json(outcomes: list[Outcome], dates: list[date], interrupted: bool,
                     "attempts": 0, "message": "interrupted before it ran" if interrupted else "stopped by --fail-fast"}
                    for day in dates if day.isoformat() not in done]
     counts = {kind: sum(1 for p in partitions if p["outcome"] == kind) for kind in ("loaded", "failed", "not run")}
-    summary = {**counts, **waiting_json(waiting or []), "interrupted": interrupted, "seconds": round(seconds, 3)}
+    summary = {**counts, **waiting_json(waiting or []), "interrupted": interrupted, "seconds": round(seconds, 3),
+               "wall_seconds": round(wall_seconds, 3) if wall_seconds is not None else None}
     return json.dumps({"summary": summary,
                        "partitions": sorted(partitions, key=lambda p: p["partition_date"])}, indent=2)
 
@@ -271,7 +282,9 @@ def backfill_summary(result: BackfillResult, waiting: list[PartitionStatus], as_
     --json everything but the one JSON document)."""
     lines = [(f"moved the unreadable warehouse aside: {result.set_aside}", as_json)] if result.set_aside else []
     if as_json:
-        return [*lines, (backfill_json(result.outcomes, result.dates, result.interrupted, result.seconds, waiting), False)]
-    summary = summary_lines(result.loaded, result.failed, result.not_run, result.interrupted, result.seconds)
+        return [*lines, (backfill_json(result.outcomes, result.dates, result.interrupted, result.seconds, waiting,
+                                       result.wall_seconds), False)]
+    summary = summary_lines(result.loaded, result.failed, result.not_run, result.interrupted, result.seconds,
+                            result.wall_seconds)
     lines += [(line, line.startswith("  failed")) for line in summary]
     return lines + [(line, False) for line in waiting_lines(waiting)]

@@ -124,7 +124,7 @@ def test_status_that_has_to_compile_prints_no_spark_log_lines(spark_project):
     `spark` in a Spark session of its own, whose JVM writes its log lines to target/runner/engine.log,
     not to the terminal. (Here that second session cannot open the metastore this test process holds,
     so it cannot check the code; the states still come from the ledger and the files.)"""
-    fingerprints = spark_project.root / "target" / "runner" / f"code_fingerprints.{spark_project.target}.json"
+    fingerprints = spark_project.root / "target" / "runner" / "code_fingerprints.json"
     engine_log = spark_project.root / "target" / "runner" / "engine.log"
     fingerprints.unlink()
     logged = engine_log.stat().st_size if engine_log.exists() else 0

@@ -162,7 +162,7 @@ def test_status_works_without_the_cluster(cluster_project, spark_cluster):
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "2 materialized, 0 failed, 0 stale, 0 missing"
     says_it_did_not_check(done.stderr)
-    (cluster_project.root / "target" / "runner" / "code_fingerprints.cluster.json").unlink()
+    (cluster_project.root / "target" / "runner" / "code_fingerprints.json").unlink()
     done = subprocess.run(command, cwd=cluster_project.root, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "2 materialized, 0 failed, 0 stale, 0 missing"

@@ -82,6 +82,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.daily
 	$(BIN)/python -m bench.content
+	$(BIN)/python -m bench.feel
 
 # The same, tiny (10 days x 200 rows, 1 run): the harness and its correctness checks, not speed.
 # --chunk-mbs 0.03 (31 KB): two of the 12 KB days per chunk, so the smoke also checks a backfill of several

@@ -16,6 +16,7 @@ from runner.holdings import Holdings
 from runner.ledger import Ledger
 from runner.loading import Interrupted, Loader, Outcome
 from runner.project import ProjectError
+from runner.recording import mark_warehouse, warehouse_changed
 
 # Partitions per dbt invocation in a backfill (see docs/performance.md).
 DEFAULT_CHUNK_SIZE = 365  # one invocation costs seconds whatever its size (bench/): a year in one
@@ -78,10 +79,9 @@ def backfill(dbt: Dbt, dates: list[date], settings: LoadSettings,
     the planning just read it, if it listed the tables (one DuckDB start-up less)."""
     started = time.monotonic()
     ledger = Ledger(dbt.project.ledger_path)
-    warehouse = str(dbt.project.warehouse_path)
     # Only the runner wrote to the warehouse since its last write: the ledger accounts for all of it.
     engine = dbt.project.engine
-    untouched = not engine.changed_since(ledger.warehouse_mark(warehouse))
+    untouched = not warehouse_changed(dbt.project, ledger)
     if looked is None or looked.tables is None:
         looked = engine.look()  # one read-only look serves both the set-aside and the seed check
     result = BackfillResult(dates, set_aside=engine.set_aside_if_unreadable(looked))
@@ -106,8 +106,7 @@ def backfill(dbt: Dbt, dates: list[date], settings: LoadSettings,
     # defined partition's content was proven and everything planned loaded (status then trusts it).
     proven = looked.verified(dbt.project.defined_partitions().dates()) and not result.failed and not result.interrupted
     if untouched or proven:
-        engine.release()  # its last write (a checkpoint) happens on close
-        ledger.mark_warehouse(warehouse, engine.mark())
+        mark_warehouse(dbt.project, ledger)
     result.seconds = time.monotonic() - started
     return result
 

@@ -108,6 +108,7 @@ class Dbt:
     def parse(self) -> Invocation:
         # Before the parse: files changed during it make the key older than the manifest, never newer.
         self._parsed_key = code_cache.project_key(self.project)
+        self._prune_parse_folders()
         with collector_paused():
             invocation, manifest = self._invoke(["parse", "--vars", self._vars()], folder=self._parse_folder())
         if invocation.error is None:
@@ -119,14 +120,17 @@ class Dbt:
     def _parse_folder(self) -> str:
         """A folder per input set (target, warehouse, source folder) keeps its partial_parse.msgpack:
         dbt throws it away when the rendered profile or the vars change, so switching back to a
-        warehouse used before parses only what changed. The last few sets are kept."""
+        warehouse used before parses only what changed."""
         inputs = json.dumps([self.project.target_name, str(self.project.warehouse_path), str(self.project.source_dir)])
-        folder = "parse-" + hashlib.sha256(inputs.encode()).hexdigest()[:12]
-        others = sorted((path for path in self.project.artifacts_dir.glob("parse-*") if path.name != folder),
+        return "parse-" + hashlib.sha256(inputs.encode()).hexdigest()[:12]
+
+    def _prune_parse_folders(self) -> None:
+        """Keep the parse folders of the last few input sets, as code_cache keeps their fingerprints."""
+        mine = self._parse_folder()
+        others = sorted((path for path in self.project.artifacts_dir.glob("parse-*") if path.name != mine),
                         key=lambda path: path.stat().st_mtime, reverse=True)
         for old in others[code_cache.KEPT - 1:]:
             shutil.rmtree(old, ignore_errors=True)
-        return folder
 
     def parse_if_changed(self, key: str) -> Invocation | None:
         """Parse again when the project's code (its code_cache.project_key now: key) changed since

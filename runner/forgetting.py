@@ -9,7 +9,7 @@ from datetime import date
 
 from runner.dbt import Dbt
 from runner.ledger import Ledger
-from runner.recording import marker_runs
+from runner.recording import mark_warehouse, marker_runs, warehouse_changed
 from runner.states import FORGOTTEN
 from runner.warehouse import measure
 
@@ -17,9 +17,8 @@ from runner.warehouse import measure
 def forget(dbt: Dbt, ledger: Ledger, dates: list[date]) -> dict[date, dict[str, int]]:
     """Delete these partitions' rows from the incremental models, record them forgotten, and
     return the rows each model held per day before."""
-    project, engine = dbt.project, dbt.project.engine
-    warehouse = str(project.warehouse_path)
-    untouched = not engine.changed_since(ledger.warehouse_mark(warehouse))
+    project = dbt.project
+    untouched = not warehouse_changed(project, ledger)
     relations = {model: dbt.relation_name(model) for model in project.models.incremental}
     relations = {model: relation for model, relation in relations.items() if relation}
     held = measure(dbt, relations, dates)
@@ -29,7 +28,6 @@ def forget(dbt: Dbt, ledger: Ledger, dates: list[date]) -> dict[date, dict[str, 
     files = {day: project.source_file(day) for day in dates}
     ledger.record(marker_runs(f"forget-{uuid.uuid4()}", dates, files, FORGOTTEN,
                               "forgotten (runner forget): its rows were removed; it awaits its file"))
-    if untouched:  # the ledger still accounts for the whole warehouse: status may keep trusting it
-        engine.release()
-        ledger.mark_warehouse(warehouse, engine.mark())
+    if untouched:  # the ledger still accounts for the whole warehouse
+        mark_warehouse(project, ledger)
     return {day: {model: held[(model, day)].rows for model in relations} for day in dates}

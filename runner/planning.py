@@ -13,7 +13,7 @@ from runner.fingerprints import file_fingerprint
 from runner.holdings import Holdings
 from runner.ledger import Ledger, PartitionRun
 from runner.project import Project
-from runner.recording import unrecorded_hand_runs
+from runner.recording import unrecorded_hand_runs, warehouse_changed
 from runner.seeds import seed_fingerprints
 from runner.state_table import SELECTABLE, WAITING, State
 from runner.states import STILL_ARRIVING, PartitionStatus, partition_statuses
@@ -90,7 +90,7 @@ def gather(project: Project, dbt: Dbt, dates: list[date], verify: bool = False, 
         return Evidence([], {}, {}, Holdings(), {}, {}, project.models.primary, late_before)
     ledger = Ledger(project.ledger_path)
     with ledger.reading():
-        changed = project.engine.changed_since(ledger.warehouse_mark(str(project.warehouse_path)))
+        changed = warehouse_changed(project, ledger)
         runs, chunk_sizes = ledger_evidence(ledger, dates)
     # A hand run changes the warehouse (an engine without a change mark keeps dbt's artifact instead).
     hand = unrecorded_hand_runs(dbt, ledger) if changed or not project.engine.keeps_hand_runs else []

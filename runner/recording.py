@@ -115,6 +115,18 @@ class LoadRecord:
         self.ledger.record(runs, replacing=self.marker)
 
 
+def warehouse_changed(project: Project, ledger: Ledger) -> bool:
+    """Whether something other than the runner wrote to the warehouse since the runner marked it."""
+    return project.engine.changed_since(ledger.warehouse_mark(str(project.warehouse_path)))
+
+
+def mark_warehouse(project: Project, ledger: Ledger) -> None:
+    """After the runner's own write, when the ledger accounts for the whole warehouse: status may
+    count rather than hash until something else writes to it."""
+    project.engine.release()  # its last write (a checkpoint) happens on close
+    ledger.mark_warehouse(str(project.warehouse_path), project.engine.mark())
+
+
 def seeds_loaded(ledger: Ledger, warehouse_path: str, fingerprints: dict[str, str]) -> None:
     ledger.record_seeds(warehouse_path, fingerprints)
 
@@ -159,15 +171,20 @@ def hand_run_rows(dbt: Dbt, ledger: Ledger, path: Path, results: RunResults) -> 
         raise ArtifactError(f"{path}: the invocation ran on target {ran_on}, not {project.target_name}: use --target {ran_on}")
     if ledger.has_invocation(results.invocation_id):
         return []
-    files = {day: project.source_file(day) for day in results.partition_dates}
-    # The files as they are now describe what the run loaded only if they have not changed since it began.
-    fingerprints = as_of({day: file_fingerprint(path) for day, path in files.items()}, files, results.started_at)
     try:
         contents = warehouse.measure(dbt, built_relations(results), results.partition_dates)
     except WarehouseError as error:  # the warehouse was replaced since, or the run used another one
         raise ArtifactError(f"{path}: its tables are not in {project.warehouse_path}: {error}") from None
-    return partition_runs(results, files, fingerprints, contents, str(project.source_dir),
-                          seeds=as_text(seed_fingerprints(project)))
+    return as_it_ran(project, results, project.source_dir, contents)
+
+
+def as_it_ran(project: Project, results: RunResults, source_dir: Path,
+              contents: dict[tuple[str, date], Content]) -> list[PartitionRun]:
+    """A hand run's rows: its own times, its files in source_dir as they are now (unless written
+    since it began: what it read is unknown then), what its partitions hold, the seeds now."""
+    files = {day: source_dir / daily_file_name(day) for day in results.partition_dates}
+    fingerprints = as_of({day: file_fingerprint(path) for day, path in files.items()}, files, results.started_at)
+    return partition_runs(results, files, fingerprints, contents, str(source_dir), seeds=as_text(seed_fingerprints(project)))
 
 
 def unrecorded_hand_runs(dbt: Dbt, ledger: Ledger) -> list[PartitionRun]:
@@ -183,9 +200,7 @@ def unrecorded_hand_runs(dbt: Dbt, ledger: Ledger) -> list[PartitionRun]:
         if not project.ran_on_this_target(results.target):
             continue
         source_dir = project_path(project, results.source_dir) if results.source_dir else project.source_dir
-        files = {day: source_dir / daily_file_name(day) for day in results.partition_dates}
-        fingerprints = as_of({day: file_fingerprint(path) for day, path in files.items()}, files, results.started_at)
-        rows += partition_runs(results, files, fingerprints, contents, str(source_dir), seeds=as_text(seed_fingerprints(project)))
+        rows += as_it_ran(project, results, source_dir, contents)
     return rows
 
 

@@ -18,7 +18,7 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from runner.console import history, pages, views
+from runner.console import history, logs, pages, views
 from runner.console.glyphs import known_states
 from runner.console.jobs import Backfills, Options, OptionsError, Refused
 from runner.dbt import end_of_command
@@ -118,6 +118,18 @@ def dbt_log(request: Request) -> Response:
     return FileResponse(path, media_type="text/plain; charset=utf-8", headers=SECURITY_HEADERS)
 
 
+def log_page(request: Request) -> Response:
+    """An invocation's dbt.log as HTML: colours as classes, a filter by node, links to its partitions."""
+    console: Console = request.app.state.console
+    node = request.query_params.get("node") or None
+    page = console.read(logs.build, console.project, request.path_params["invocation_id"], console.logs, console.name, node)
+    if page is None:
+        return _page(pages.error(404, "No such dbt.log."), status=404)
+    if node is not None and node not in page.node_names:
+        raise BadRequest(f"{node} is not a node of this log: choose from {', '.join(page.node_names) or 'none'}")
+    return _page(logs.render(page, console.token, console.project.project_dir))
+
+
 async def _options(request: Request) -> Options:
     try:
         body = json.loads(await request.body() or b"{}")
@@ -201,6 +213,7 @@ def create_app(console: Console) -> Starlette:
             Route("/", overview), Route("/fragments/board", overview),
             Route("/partitions/{day}", partition), Route("/partitions/{day}/fragment", partition),
             Route("/invocations/{invocation_id}/dbt.log", dbt_log),
+            Route("/invocations/{invocation_id}/log", log_page),
             Route("/api/plan", plan, methods=["POST"]), Route("/api/backfill", launch, methods=["POST"]),
             Route("/api/job", current_job),
             Mount("/static", static, name="static"),

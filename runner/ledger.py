@@ -33,6 +33,8 @@ create table if not exists partition_runs (
     seeds_fingerprint varchar,
     failures_by_rule varchar,
     content_fingerprint varchar,
+    runner_pid integer,
+    runner_host varchar,
     primary key (partition_date, invocation_id, unique_id)
 );
 create table if not exists warehouse_marks (
@@ -51,7 +53,8 @@ create table if not exists seed_loads (
 );
 """
 # Ledgers written before a column existed get it (null for their rows).
-ADDED_COLUMNS = {"seeds_fingerprint": "varchar", "failures_by_rule": "varchar", "content_fingerprint": "varchar"}
+ADDED_COLUMNS = {"seeds_fingerprint": "varchar", "failures_by_rule": "varchar", "content_fingerprint": "varchar",
+                 "runner_pid": "integer", "runner_host": "varchar"}
 
 
 HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -96,6 +99,10 @@ class PartitionRun:
     seeds_fingerprint: str | None = None  # JSON: each seed's SHA-256 when the partition was built
     failures_by_rule: str | None = None  # JSON: a test of several rules, the rows that broke each
     content_fingerprint: str | None = None  # a model's partition as loaded: content.py
+    # The in-flight marker's runner: its process and the host it runs on (null on other rows, and
+    # on markers of runners older than these columns: their message names the PID).
+    runner_pid: int | None = None
+    runner_host: str | None = None
 
 
 COLUMNS = [field.name for field in fields(PartitionRun)]

@@ -19,7 +19,7 @@ from runner.fingerprints import code_fingerprint, file_fingerprint, modified_aft
 from runner.ledger import Ledger, PartitionRun
 from runner.project import Project, daily_file_name
 from runner.seeds import as_text, seed_fingerprints
-from runner.states import CHANGED_AFTER_THE_RUN, RUNNING
+from runner.states import CHANGED_AFTER_THE_RUN, RUNNING, this_host
 
 INVOCATION_NODE = "invocation"
 
@@ -86,14 +86,16 @@ def check_outcome(node: NodeResult, day: date, source_file: Path,
 
 
 def marker_runs(
-    invocation_id: str, dates: list[date], source_files: dict[date, Path], status: str, message: str
+    invocation_id: str, dates: list[date], source_files: dict[date, Path], status: str, message: str,
+    runner: tuple[int, str] | None = None,
 ) -> list[PartitionRun]:
-    """Rows for the runner's own view of an invocation: in flight, interrupted, or stopped before
-    dbt wrote results (a lock, a crash)."""
+    """Rows for the runner's own view of an invocation: in flight (with the runner's PID and host,
+    which status checks), interrupted, or stopped before dbt wrote results (a lock, a crash)."""
     at = now()
+    pid, host = runner or (None, None)
     return [
         PartitionRun(day, invocation_id, INVOCATION_NODE, INVOCATION_NODE, status, message, None, 0.0,
-                     at, at, None, str(source_files[day]), None, None, at)
+                     at, at, None, str(source_files[day]), None, None, at, runner_pid=pid, runner_host=host)
         for day in dates
     ]
 
@@ -105,7 +107,8 @@ class LoadRecord:
     def __init__(self, ledger: Ledger, dates: list[date], files: dict[date, Path]):
         self.ledger, self.dates, self.files = ledger, dates, files
         self.marker = f"runner-{uuid.uuid4()}"
-        ledger.record(marker_runs(self.marker, dates, files, RUNNING, f"loading in runner PID {os.getpid()}"))
+        ledger.record(marker_runs(self.marker, dates, files, RUNNING, f"loading in runner PID {os.getpid()}",
+                                  runner=(os.getpid(), this_host())))
 
     def stopped(self, status: str, message: str) -> None:
         """It ended before dbt wrote results (error) or was cut short (interrupted)."""

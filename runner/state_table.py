@@ -1,6 +1,8 @@
-"""Every state a partition can be shown in, and everything that differs between them, in one table:
-the terminal's cell, the page's glyph and colour, whether a backfill can select it, whether it
-waits for a file. The terminal, the page and the planner all read it; no list of states elsewhere.
+"""The state model: every state a partition can be shown in, why a stale one is stale, the status
+that carries them, and everything that differs between the states, in one table: the terminal's
+cell, the page's glyph and colour, whether a backfill can select it, whether it waits for a file.
+The terminal, the page and the planner all read it; no list of states elsewhere. (Which state a
+partition is in: runner/states.py decides, by its rules.)
 
 Glyphs are distinct without colour, so a state never relies on colour alone.
 """
@@ -8,6 +10,7 @@ Glyphs are distinct without colour, so a state never relies on colour alone.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from enum import StrEnum
 
 
@@ -25,6 +28,67 @@ class State(StrEnum):
     WARNINGS = "warnings"  # materialized, with plausibility checks that warned
     QUEUED = "queued"  # in a backfill launched from the console, after the invocation under way
     SKIPPED = "skipped"  # a model that did not run because an upstream node failed
+
+
+class Staleness(StrEnum):
+    """Why a partition is stale; its name in JSON (`stale_reasons`)."""
+
+    WAREHOUSE_GONE = "warehouse_gone"  # the warehouse file is gone, or is no DuckDB file
+    WAREHOUSE_ROWS_DIFFER = "warehouse_rows_differ"  # a model holds more or fewer rows than were loaded
+    WAREHOUSE_CONTENT_DIFFERS = "warehouse_content_differs"  # as many rows, other content (--verify)
+    FILE_UNREADABLE = "file_unreadable"  # the file is there but cannot be read
+    FILE_GONE = "file_gone"
+    FILE_BEING_WRITTEN = "file_being_written"  # written again: held open, or changed within the settle time
+    FILE_CHANGED_DURING_RUN = "file_changed_during_run"  # what the load read is unknown
+    FILE_CHANGED = "file_changed"
+    CODE_CHANGED = "code_changed"  # a model's compiled SQL
+    SEEDS_CHANGED = "seeds_changed"
+
+
+@dataclass(frozen=True)
+class CheckWarning:
+    """A plausibility check (a test with severity warn, or one rule of such a test of several) that
+    found rows in the partition."""
+
+    check: str
+    rows: int | None
+    message: str | None
+    test: str  # the test the rule is one of; for a test of one rule, its name is the check too
+
+    def as_dict(self) -> dict:
+        return {"check": self.check, "test": self.test, "rows": self.rows, "message": self.message}
+
+
+@dataclass(frozen=True)
+class PartitionStatus:
+    """A partition's state, why (the message, and for a stale one its reasons), and its last run."""
+
+    partition_date: date
+    state: str
+    rows: int | None = None
+    invocation_id: str | None = None
+    last_run_at: datetime | None = None
+    duration: float | None = None  # this partition's share of its invocation's time
+    message: str | None = None
+    warnings: tuple[CheckWarning, ...] = ()
+    chunk_seconds: float | None = None  # the whole invocation's time ...
+    chunk_partitions: int | None = None  # ... and how many partitions it loaded
+    staleness: tuple[Staleness, ...] = ()  # why it is stale (the reason its message gives); else none
+
+    def as_dict(self) -> dict:
+        return {
+            "partition_date": self.partition_date.isoformat(),
+            "state": self.state,
+            "rows": self.rows,
+            "invocation_id": self.invocation_id,
+            "last_run_at": self.last_run_at.isoformat(timespec="seconds") + "Z" if self.last_run_at else None,
+            "duration_seconds": self.duration,
+            "message": self.message,
+            "warnings": [warning.as_dict() for warning in self.warnings],
+            "chunk_seconds": self.chunk_seconds,
+            "chunk_partitions": self.chunk_partitions,
+            "stale_reasons": [str(reason) for reason in self.staleness],
+        }
 
 
 @dataclass(frozen=True)

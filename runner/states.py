@@ -1,73 +1,32 @@
-"""The state of each partition, from the ledger and the files as they are now."""
+"""The state of each partition, from the ledger and the files as they are now: RULES, in order, the
+first that holds deciding it."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import socket
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from functools import cache, cached_property
 from itertools import groupby
 
 from runner.artifacts import BAD_STATUSES, node_name, shortened
-from runner.content import differs
 from runner.fingerprints import Unreadable
 from runner.holdings import Holdings
 from runner.ledger import PartitionRun
-from runner.seeds import changed_seed
-from runner.state_table import State
+from runner.staleness import CHANGED_AFTER_THE_RUN as CHANGED_AFTER_THE_RUN  # read here too, as before
+from runner.staleness import STALE_RULES, STILL_ARRIVING, Why, warehouse_difference
+from runner.state_table import CheckWarning, PartitionStatus, Staleness, State
 
 RUNNING, AWAITING, LATE = State.RUNNING, State.AWAITING, State.LATE
 FORGOTTEN = "forgotten"  # the ledger's marker of a partition removed by `runner forget`
-# A partition's fingerprint now when its file is there but still being written (held open for
-# writing): not yet a file to load, and it matches no recorded file.
-STILL_ARRIVING = "still being written"
-# A partition's recorded file fingerprint when the file changed after the run that loaded it began:
-# what was loaded is unknown, so it matches no file.
-CHANGED_AFTER_THE_RUN = "changed after the run"
+INTERRUPTED = "interrupted: the runner stopped while loading it (killed?); run it again"
+# An in-flight marker written before the ledger had runner_pid and runner_host names its PID only
+# in its message ("loading in runner PID n"); its runner ran on this host.
 RUNNING_PID = re.compile(r"runner PID (\d+)")
-
-
-@dataclass(frozen=True)
-class CheckWarning:
-    """A plausibility check (a test with severity warn, or one rule of such a test of several) that
-    found rows in the partition."""
-
-    check: str
-    rows: int | None
-    message: str | None
-    test: str  # the test the rule is one of; for a test of one rule, its name is the check too
-
-    def as_dict(self) -> dict:
-        return {"check": self.check, "test": self.test, "rows": self.rows, "message": self.message}
-
-
-@dataclass(frozen=True)
-class PartitionStatus:
-    partition_date: date
-    state: str
-    rows: int | None = None
-    invocation_id: str | None = None
-    last_run_at: datetime | None = None
-    duration: float | None = None  # this partition's share of its invocation's time
-    message: str | None = None
-    warnings: tuple[CheckWarning, ...] = ()
-    chunk_seconds: float | None = None  # the whole invocation's time ...
-    chunk_partitions: int | None = None  # ... and how many partitions it loaded
-
-    def as_dict(self) -> dict:
-        return {
-            "partition_date": self.partition_date.isoformat(),
-            "state": self.state,
-            "rows": self.rows,
-            "invocation_id": self.invocation_id,
-            "last_run_at": self.last_run_at.isoformat(timespec="seconds") + "Z" if self.last_run_at else None,
-            "duration_seconds": self.duration,
-            "message": self.message,
-            "warnings": [warning.as_dict() for warning in self.warnings],
-            "chunk_seconds": self.chunk_seconds,
-            "chunk_partitions": self.chunk_partitions,
-        }
 
 
 def failure_message(runs: list[PartitionRun]) -> str | None:
@@ -122,65 +81,128 @@ def is_alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
+    except PermissionError:  # alive, another user's
+        pass
     return True
 
 
-def in_flight(latest: list[PartitionRun]) -> tuple[str, str] | None:
-    """For a partition whose last record is the runner's in-flight marker: running while that
-    runner lives, else failed (interrupted)."""
-    marker = next((run for run in latest if run.status == RUNNING), None)
-    if marker is None:
-        return None
-    pid = RUNNING_PID.search(marker.message or "")
-    if pid and is_alive(int(pid.group(1))):
-        return RUNNING, f"loading now ({marker.message})"
-    return State.FAILED, "interrupted: the runner stopped while loading it (killed?); run it again"
+@cache
+def this_host() -> str:
+    return socket.gethostname()
 
 
-def code_change(latest: list[PartitionRun], code_now: dict[str, str] | None) -> str | None:
-    """The first model whose compiled SQL differs from the SQL that loaded the partition."""
-    for run in latest:
-        name = node_name(run.unique_id)
-        if code_now and run.code_fingerprint and name in code_now and code_now[name] != run.code_fingerprint:
-            return f"code of {name} changed since it was loaded"
-    return None
+def in_flight(marker: PartitionRun) -> str | None:
+    """What a partition under the runner's in-flight marker shows while that runner may be loading
+    it; None once it is dead (the load was interrupted). A runner on another host is taken at its
+    word: its process cannot be looked at from here."""
+    if marker.runner_pid is None:  # a marker of a runner older than the columns
+        named = RUNNING_PID.search(marker.message or "")
+        return f"loading now ({marker.message})" if named and is_alive(int(named.group(1))) else None
+    if marker.runner_host and marker.runner_host != this_host():
+        return (f"loading on host {marker.runner_host} (PID {marker.runner_pid}); whether that runner still lives "
+                "cannot be checked from this host")
+    return f"loading now ({marker.message})" if is_alive(marker.runner_pid) else None
 
 
-def seed_change(latest: list[PartitionRun], seeds_now: dict[str, str] | None) -> str | None:
-    """The first seed whose content differs from the one the partition was built with."""
-    recorded = next((run.seeds_fingerprint for run in latest if run.seeds_fingerprint), None)
-    seed = changed_seed(recorded, seeds_now or {})
-    return f"seed {seed} changed since it was loaded" if seed else None
+@dataclass
+class Partition:
+    """What a partition is judged on: its ledger rows, and its file, the code, the seeds and the
+    warehouse as they are now. What the rules ask of its last run is worked out when first asked."""
+
+    day: date
+    runs: list[PartitionRun]
+    fingerprint_now: str | None
+    primary_model: str
+    code_now: dict[str, str] | None = None
+    holdings: Holdings | None = None
+    chunk_sizes: dict[str, int] | None = None
+    seeds_now: dict[str, str] | None = None
+    late_before: date | None = None
+
+    @cached_property
+    def latest(self) -> list[PartitionRun]:
+        return latest_invocation(self.runs)
+
+    @cached_property
+    def forgotten(self) -> bool:
+        return any(run.status == FORGOTTEN for run in self.latest)
+
+    @cached_property
+    def marker(self) -> PartitionRun | None:  # the runner's in-flight marker
+        return next((run for run in self.latest if run.status == RUNNING), None)
+
+    @cached_property
+    def flight(self) -> str | None:
+        return in_flight(self.marker) if self.marker else None
+
+    @cached_property
+    def failure(self) -> str | None:
+        return failure_message(self.latest)
+
+    @cached_property
+    def recorded(self) -> str | None:
+        return next((run.source_fingerprint for run in self.latest if run.source_fingerprint), None)
+
+    @cached_property
+    def warehouse(self) -> Why | None:
+        return warehouse_difference(self.day, self.latest, self.holdings)
+
+    @property
+    def no_file(self) -> bool:
+        return self.fingerprint_now in (None, STILL_ARRIVING)
+
+    def waiting(self, before: str | None = None) -> PartitionStatus:
+        """Nothing to load: awaiting its file, or late once its deadline has passed. `before`: what
+        its last run said, when one ran (a missing file is no failure of the partition)."""
+        state = LATE if self.late_before is not None and self.day < self.late_before else AWAITING
+        message = "its file is still being written" if self.fingerprint_now == STILL_ARRIVING else "its file has not arrived"
+        if state == LATE:
+            message += " (past its deadline)"
+        return PartitionStatus(self.day, state, message=message + (f"; its last run: {before}" if before else ""))
+
+    def ran(self, state: str, message: str, **changes) -> PartitionStatus:
+        """A state from its last run: that run's rows, time and warnings beside the message."""
+        latest = self.latest
+        primary = next((run for run in latest if run.resource_type == "model" and node_name(run.unique_id) == self.primary_model), None)
+        chunk = (self.chunk_sizes or {}).get(latest[0].invocation_id) or 1
+        seconds = sum(run.execution_time or 0.0 for run in latest)
+        return PartitionStatus(self.day, state, message=message, **{
+            "rows": primary.rows_loaded if primary else None,
+            "invocation_id": latest[0].invocation_id,
+            "last_run_at": max(run.completed_at or run.recorded_at for run in latest),
+            # Rounded here, once: the table, the JSON and the console show the same milliseconds.
+            "duration": round(seconds / chunk, 3), "chunk_seconds": round(seconds, 3), "chunk_partitions": chunk,
+            "warnings": warnings_of(latest), **changes})
+
+    def unfinished(self, state: str, message: str) -> PartitionStatus:
+        """Running or failed: its rows are what the warehouse holds, its last run loaded none."""
+        return self.ran(state, message, rows=self.holdings.rows_of(self.primary_model, self.day) if self.holdings else None)
+
+    def stale(self, reason: Staleness, message: str) -> PartitionStatus:
+        return self.ran(State.STALE, message, staleness=(reason,))
 
 
-def warehouse_difference(day: date, latest: list[PartitionRun], holdings: Holdings | None) -> str | None:
-    """Why the warehouse does not hold what the partition's last run loaded, if it does not."""
-    if holdings is None or not holdings.checked:
-        return None
-    if holdings.gone:
-        return holdings.gone
-    for run in sorted(latest, key=lambda run: run.unique_id):
-        name = node_name(run.unique_id)
-        if run.resource_type == "model" and name in holdings.models and run.rows_loaded is not None:
-            held = holdings.rows_of(name, day)
-            if held != run.rows_loaded:
-                return (f"warehouse has {held} row{'' if held == 1 else 's'} of {name}, {run.rows_loaded} "
-                        f"{'was' if run.rows_loaded == 1 else 'were'} loaded")
-            if differs(run.content_fingerprint, holdings.content_of(name, day)):
-                return f"warehouse rows of {name} differ from what was loaded"
-    return None
-
-
-def waiting(day: date, late_before: date | None, fingerprint_now: str | None, before: str | None = None) -> PartitionStatus:
-    """A partition with nothing to load: awaiting its file, or late once its deadline has passed.
-    `before`: what its last run said, when one ran (a missing file is no failure of the partition)."""
-    state = LATE if late_before is not None and day < late_before else AWAITING
-    message = "its file is still being written" if fingerprint_now == STILL_ARRIVING else "its file has not arrived"
-    if state == LATE:
-        message += " (past its deadline)"
-    return PartitionStatus(day, state, message=message + (f"; its last run: {before}" if before else ""))
+Rule = tuple[str, Callable[[Partition], object], Callable[[Partition], PartitionStatus]]
+# A partition's state: the first rule whose test holds decides it, and a rule may count on every
+# earlier one's test having failed (past the second, it has runs).
+RULES: tuple[Rule, ...] = (
+    ("awaiting: never loaded, no file", lambda p: not p.runs and p.no_file, lambda p: p.waiting()),
+    # A file there that cannot be read is loaded like any other: its load fails, saying why.
+    ("missing: never loaded", lambda p: not p.runs, lambda p: PartitionStatus(p.day, State.MISSING, message="never loaded" + (
+        f"; {p.fingerprint_now}" if isinstance(p.fingerprint_now, Unreadable) else ""))),
+    # Forgotten: as if never loaded; its history is kept.
+    ("awaiting: forgotten, no file", lambda p: p.forgotten and p.no_file, lambda p: p.waiting(FORGOTTEN)),
+    ("missing: forgotten, its file back", lambda p: p.forgotten,
+     lambda p: PartitionStatus(p.day, State.MISSING, message="forgotten; its file is back")),
+    ("running: its runner may be loading it", lambda p: p.flight, lambda p: p.unfinished(RUNNING, p.flight)),
+    ("failed: its runner died loading it", lambda p: p.marker, lambda p: p.unfinished(State.FAILED, INTERRUPTED)),
+    # It could not have loaded: the file is what is missing.
+    ("awaiting: failed, no file", lambda p: p.failure and p.no_file, lambda p: p.waiting(p.failure)),
+    ("failed: its last run", lambda p: p.failure, lambda p: p.unfinished(State.FAILED, p.failure)),
+    # It loaded: stale while anything it was loaded from, or into, differs now (staleness.py).
+    *((name, test, lambda p, why=why: p.stale(*why(p))) for name, test, why in STALE_RULES),
+    ("materialized", lambda p: True, lambda p: p.ran(State.MATERIALIZED, with_warnings("OK", warnings_of(p.latest)))),
+)
 
 
 def partition_status(
@@ -188,69 +210,14 @@ def partition_status(
     code_now: dict[str, str] | None = None, holdings: Holdings | None = None, chunk_sizes: dict[str, int] | None = None,
     seeds_now: dict[str, str] | None = None, late_before: date | None = None,
 ) -> PartitionStatus:
-    no_file = fingerprint_now in (None, STILL_ARRIVING)
-    if not runs:
-        if no_file:
-            return waiting(day, late_before, fingerprint_now)
-        # A file there that cannot be read is loaded like any other: its load fails, saying why.
-        return PartitionStatus(day, State.MISSING, message="never loaded" + (
-            f"; {fingerprint_now}" if isinstance(fingerprint_now, Unreadable) else ""))
-    latest = latest_invocation(runs)
-    if any(run.status == FORGOTTEN for run in latest):  # as if never loaded; its history is kept
-        if no_file:
-            return waiting(day, late_before, fingerprint_now, FORGOTTEN)
-        return PartitionStatus(day, State.MISSING, message="forgotten; its file is back")
-    primary = next((run for run in latest if run.resource_type == "model" and node_name(run.unique_id) == primary_model), None)
-    chunk = (chunk_sizes or {}).get(latest[0].invocation_id) or 1
-    seconds = sum(run.execution_time or 0.0 for run in latest)
-    common = dict(
-        rows=primary.rows_loaded if primary else None,
-        invocation_id=latest[0].invocation_id,
-        last_run_at=max(run.completed_at or run.recorded_at for run in latest),
-        # Rounded here, once: the table, the JSON and the console show the same milliseconds.
-        duration=round(seconds / chunk, 3),
-        chunk_seconds=round(seconds, 3),
-        chunk_partitions=chunk,
-        warnings=warnings_of(latest),
-    )
-    flight = in_flight(latest)
-    failure = flight[1] if flight else failure_message(latest)
-    if failure and no_file and not flight:  # it could not have loaded: the file is what is missing
-        return waiting(day, late_before, fingerprint_now, failure)
-    if failure:
-        held = holdings.rows_of(primary_model, day) if holdings else None
-        return PartitionStatus(day, flight[0] if flight else State.FAILED, message=failure, **{**common, "rows": held})
-    recorded = next((run.source_fingerprint for run in latest if run.source_fingerprint), None)
-    difference = warehouse_difference(day, latest, holdings)
-    if difference:
-        return PartitionStatus(day, State.STALE, message=difference, **common)
-    if isinstance(fingerprint_now, Unreadable):  # a load would fail on it: it says why
-        return PartitionStatus(day, State.STALE, message=str(fingerprint_now), **common)
-    if fingerprint_now is None:
-        return PartitionStatus(day, State.STALE, message="source file is gone since it was loaded (its rows are kept)", **common)
-    if fingerprint_now == STILL_ARRIVING:
-        return PartitionStatus(day, State.STALE, message="source file is being written again since it was loaded", **common)
-    if recorded == CHANGED_AFTER_THE_RUN:
-        return PartitionStatus(day, State.STALE, message="source file changed after the run that loaded it started", **common)
-    if recorded != fingerprint_now:
-        return PartitionStatus(day, State.STALE, message="source file changed since it was loaded", **common)
-    changed = code_change(latest, code_now) or seed_change(latest, seeds_now)
-    if changed:
-        return PartitionStatus(day, State.STALE, message=changed, **common)
-    return PartitionStatus(day, State.MATERIALIZED, message=with_warnings("OK", common["warnings"]), **common)
+    partition = Partition(day, runs, fingerprint_now, primary_model, code_now, holdings, chunk_sizes, seeds_now, late_before)
+    return next(result(partition) for _, test, result in RULES if test(partition))
 
 
 def partition_statuses(
-    dates: list[date],
-    runs: list[PartitionRun],
-    fingerprints_now: dict[date, str | None],
-    primary_model: str,
-    model: str | None = None,
-    code_now: dict[str, str] | None = None,
-    holdings: Holdings | None = None,
-    chunk_sizes: dict[str, int] | None = None,
-    seeds_now: dict[str, str] | None = None,
-    late_before: date | None = None,
+    dates: list[date], runs: list[PartitionRun], fingerprints_now: dict[date, str | None], primary_model: str,
+    model: str | None = None, code_now: dict[str, str] | None = None, holdings: Holdings | None = None,
+    chunk_sizes: dict[str, int] | None = None, seeds_now: dict[str, str] | None = None, late_before: date | None = None,
 ) -> list[PartitionStatus]:
     """One status per date; with `model`, only that model's own node counts. `holdings`: what
     the warehouse holds now; `chunk_sizes`: partitions per invocation, to share out its time."""

@@ -1,5 +1,6 @@
 """The state machine as a table: each partition's state and message from its ledger rows and the
-files, code, seeds and warehouse as they are now. Pure logic: no dbt, no warehouse, no files."""
+files, code, seeds and warehouse as they are now; and each of its rules, in order, on an input that it
+is the first to match. Pure logic: no dbt, no warehouse, no files."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from pathlib import Path
 import pytest
 
 from runner.artifacts import node_name
+from runner.content import Content
 from runner.fingerprints import Unreadable
 from runner.holdings import Holdings
 from runner.ledger import PartitionRun
 from runner.render import took
-from runner.states import CHANGED_AFTER_THE_RUN, RUNNING, STILL_ARRIVING, partition_statuses
+from runner.state_table import Staleness
+from runner.states import CHANGED_AFTER_THE_RUN, FORGOTTEN, RULES, RUNNING, STILL_ARRIVING, Partition, partition_statuses, this_host
 
 DAY = date(2018, 1, 2)
 LOADED = datetime(2018, 1, 3, 6, 0)
@@ -35,7 +38,8 @@ SEEDS = {"calendar": "s1"}
 KEPT = ("raw_partition_data", "daily_summary")  # the incremental models: checked against the ledger
 HELD = Holdings({("raw_partition_data", DAY): 20, ("daily_summary", DAY): 1}, models=KEPT)
 DEAD_PID = 2**22 + 1  # above Linux's PID_MAX_LIMIT: no process has it
-LIVE = f"loading in runner PID {os.getpid()}"
+LIVE = f"loading in runner PID {os.getpid()}"  # this test's own process: alive
+ELSEWHERE = "other-host"
 INTERRUPTED = "interrupted: the runner stopped while loading it (killed?); run it again"
 UNREADABLE = Unreadable(f"cannot read /data/{DAY}.csv: Permission denied")
 
@@ -60,8 +64,15 @@ def load(invocation: str = "inv-1", at: datetime = LOADED, every: dict | None = 
     return [row(uid, invocation=invocation, at=at, **{**(every or {}), **nodes.get(key, {})}) for key, uid in NODES.items()]
 
 
-def marker(status: str, message: str, at: datetime = LATER) -> PartitionRun:
-    return row("invocation", status, invocation="runner-2", at=at, message=message)
+def marker(status: str, message: str, at: datetime = LATER, **changes) -> PartitionRun:
+    """The runner's own row: a marker written before the ledger had runner_pid and runner_host
+    (its message alone names the PID), unless `changes` give them."""
+    return row("invocation", status, invocation="runner-2", at=at, message=message, **changes)
+
+
+def flight(pid: int, host: str | None = None, at: datetime = LATER) -> PartitionRun:
+    """The in-flight marker as the runner writes it: its PID and host in their columns."""
+    return marker(RUNNING, f"loading in runner PID {pid}", at, runner_pid=pid, runner_host=host or this_host())
 
 
 def error(message: str) -> dict:
@@ -93,7 +104,7 @@ CASES = [
          load(at=EARLIER) + [marker("error", "no such file")],
          ("late", "its file has not arrived (past its deadline); its last run: invocation: no such file"), fingerprint=None,
          late_before=DAY + timedelta(days=1)),
-    case("running without its file is running", load(at=EARLIER) + [marker(RUNNING, LIVE)], ("running", f"loading now ({LIVE})"),
+    case("running without its file is running", load(at=EARLIER) + [flight(os.getpid())], ("running", f"loading now ({LIVE})"),
          fingerprint=None),
     case("missing: no runs, a file", [], ("missing", "never loaded")),
     case("missing: no runs, a file that cannot be read", [], ("missing", f"never loaded; {UNREADABLE}"), fingerprint=UNREADABLE),
@@ -123,12 +134,16 @@ CASES = [
          ("failed", "invocation: Could not set lock on file")),
     case("failed: interrupted by a signal", load(at=EARLIER) + [marker("interrupted", "interrupted by Ctrl-C or SIGTERM")],
          ("failed", "invocation: interrupted by Ctrl-C or SIGTERM")),
-    # Running, or a dead runner's marker
-    case("running: the marker's runner lives", load(at=EARLIER) + [marker(RUNNING, LIVE)], ("running", f"loading now ({LIVE})")),
-    case("dead runner: its marker is an interruption", [marker(RUNNING, f"loading in runner PID {DEAD_PID}")], ("failed", INTERRUPTED)),
-    case("dead runner: a marker naming no PID", [marker(RUNNING, "loading")], ("failed", INTERRUPTED)),
-    case("a load after a dead runner's marker counts", [marker(RUNNING, f"loading in runner PID {DEAD_PID}", at=EARLIER)] + load(),
-         ("materialized", "OK")),
+    # Running, or a dead runner's marker: its PID and host
+    case("running: the marker's runner lives", load(at=EARLIER) + [flight(os.getpid())], ("running", f"loading now ({LIVE})")),
+    case("dead runner: its marker is an interruption", [flight(DEAD_PID)], ("failed", INTERRUPTED)),
+    case("running: a runner on another host, its PID not checked", [flight(DEAD_PID, ELSEWHERE)],
+         ("running", f"loading on host {ELSEWHERE} (PID {DEAD_PID}); whether that runner still lives cannot be checked from this host")),
+    case("a load after a dead runner's marker counts", [flight(DEAD_PID, at=EARLIER)] + load(), ("materialized", "OK")),
+    # ... or, in a ledger written by an older runner, its message
+    case("older runner: its marker's runner lives", load(at=EARLIER) + [marker(RUNNING, LIVE)], ("running", f"loading now ({LIVE})")),
+    case("older runner: a dead runner's marker", [marker(RUNNING, f"loading in runner PID {DEAD_PID}")], ("failed", INTERRUPTED)),
+    case("older runner: a marker naming no PID", [marker(RUNNING, "loading")], ("failed", INTERRUPTED)),
     # Stale: the file
     case("stale: file changed", load(), ("stale", "source file changed since it was loaded"), fingerprint="f2"),
     case("stale: file cannot be read now", load(), ("stale", UNREADABLE), fingerprint=UNREADABLE),
@@ -168,7 +183,7 @@ CASES = [
          code={**CODE, "raw_partition_data": "c-raw-2"}, model="daily_summary"),
     case("model: checks' warnings are not its own", load() + [row(WARN_CHECK, "warn", failures=12)], ("materialized", "OK"),
          model="raw_partition_data"),
-    case("model: a marker covers every model", load(at=EARLIER) + [marker(RUNNING, LIVE)], ("running", f"loading now ({LIVE})"),
+    case("model: a marker covers every model", load(at=EARLIER) + [flight(os.getpid())], ("running", f"loading now ({LIVE})"),
          model="daily_summary"),
     case("model: never built by that model", [row(NODES["raw"])], ("missing", "never loaded"), model="daily_summary"),
 ]
@@ -208,6 +223,66 @@ def test_the_table_shows_the_time_the_json_carries():
     assert (shown["duration_seconds"], shown["chunk_seconds"]) == (0.085, 0.255)
     assert took(status) == f"{shown['duration_seconds']:.2f}s ({shown['chunk_seconds']:.1f}s for a chunk of 3)"
     assert took(status) == "0.09s (0.3s for a chunk of 3)"
+
+
+CONTENT_LOADED = {"content_fingerprint": "duckdb-1:100"}
+CONTENT_NOW = Holdings(HELD.rows, models=KEPT, hash_used="duckdb-1",  # as many rows, another sum
+                       contents={(model, DAY): Content(rows, "duckdb-1:999") for (model, _), rows in HELD.rows.items()})
+FORGET = marker(FORGOTTEN, "forgotten (runner forget): its rows were removed; it awaits its file")
+
+
+def rule(name: str, runs: list[PartitionRun], state: str, reasons: tuple[Staleness, ...] = (), **now):
+    return pytest.param(name, runs, {**NOW, **now}, (state, [str(reason) for reason in reasons]), id=f"{name} ({state})")
+
+
+# Each rule of states.RULES, in their order, on a least input that it matches and no rule before it does.
+RULE_CASES = [
+    rule("awaiting: never loaded, no file", [], "awaiting", fingerprint=None),
+    rule("missing: never loaded", [], "missing"),
+    rule("awaiting: forgotten, no file", load(at=EARLIER) + [FORGET], "awaiting", fingerprint=None),
+    rule("missing: forgotten, its file back", load(at=EARLIER) + [FORGET], "missing"),
+    rule("running: its runner may be loading it", [flight(os.getpid())], "running"),
+    rule("failed: its runner died loading it", [flight(DEAD_PID)], "failed"),
+    rule("awaiting: failed, no file", load(stg=error("No files found")), "awaiting", fingerprint=None),
+    rule("failed: its last run", load(raw=error("boom")), "failed"),
+    rule("stale: the warehouse differs", load(), "stale", (Staleness.WAREHOUSE_GONE,), holdings=Holdings(gone="warehouse file is gone")),
+    rule("stale: the warehouse differs", load(), "stale", (Staleness.WAREHOUSE_ROWS_DIFFER,),
+         holdings=Holdings({("raw_partition_data", DAY): 15, ("daily_summary", DAY): 1}, models=KEPT)),
+    rule("stale: the warehouse differs", load(every=CONTENT_LOADED), "stale", (Staleness.WAREHOUSE_CONTENT_DIFFERS,), holdings=CONTENT_NOW),
+    rule("stale: file unreadable", load(), "stale", (Staleness.FILE_UNREADABLE,), fingerprint=UNREADABLE),
+    rule("stale: file gone", load(), "stale", (Staleness.FILE_GONE,), fingerprint=None),
+    rule("stale: file being written", load(), "stale", (Staleness.FILE_BEING_WRITTEN,), fingerprint=STILL_ARRIVING),
+    rule("stale: file changed during the run", load(every={"source_fingerprint": CHANGED_AFTER_THE_RUN}), "stale",
+         (Staleness.FILE_CHANGED_DURING_RUN,)),
+    rule("stale: file changed", load(), "stale", (Staleness.FILE_CHANGED,), fingerprint="f2"),
+    rule("stale: code changed", load(), "stale", (Staleness.CODE_CHANGED,), code={**CODE, "daily_summary": "c-summary-2"}),
+    rule("stale: seeds changed", load(), "stale", (Staleness.SEEDS_CHANGED,), seeds={"calendar": "s2"}),
+    rule("materialized", load(), "materialized"),
+]
+
+
+@pytest.mark.parametrize(("name", "runs", "now", "expected"), RULE_CASES)
+def test_each_rule_is_the_first_to_match_its_case(name, runs, now, expected):
+    """The first rule that matches decides the state; the stale ones say why, as reasons of their own."""
+    partition = Partition(DAY, runs, now["fingerprint"], "raw_partition_data", now["code"], now["holdings"], None,
+                          now["seeds"], now["late_before"])
+    assert next(rule_name for rule_name, test, _ in RULES if test(partition)) == name
+    shown = judge(runs, now).as_dict()
+    assert (shown["state"], shown["stale_reasons"]) == expected
+
+
+def test_the_rule_cases_walk_every_rule_and_every_reason():
+    assert list(dict.fromkeys(case.values[0] for case in RULE_CASES)) == [name for name, _, _ in RULES]
+    assert {reason for case in RULE_CASES for reason in case.values[3][1]} == set(Staleness)
+
+
+def test_every_status_key_stays_and_stale_reasons_is_added():
+    """What `status --json` users read: the keys as before, and the reasons after them."""
+    assert list(judge(load(), {**NOW, "fingerprint": "f2"}).as_dict()) == [
+        "partition_date", "state", "rows", "invocation_id", "last_run_at", "duration_seconds", "message", "warnings",
+        "chunk_seconds", "chunk_partitions", "stale_reasons"]
+    assert all(judge(runs, now).as_dict()["stale_reasons"] == [] for runs, now, (state, _) in (c.values for c in CASES)
+               if state != "stale")
 
 
 def test_this_module_needs_no_dbt():

@@ -72,11 +72,13 @@ class BackfillResult:
 
 
 def backfill(dbt: Dbt, dates: list[date], settings: LoadSettings,
-             on_outcome: Callable[[Outcome], None] = lambda outcome: None, looked: Holdings | None = None) -> BackfillResult:
+             on_outcome: Callable[[Outcome], None] = lambda outcome: None, looked: Holdings | None = None,
+             on_start: Callable[[list[date]], None] = lambda dates: None) -> BackfillResult:
     """Seed (when the seeds changed), then build the dates in order, going on past failures unless
     settings.fail_fast. Ctrl-C or SIGTERM ends it early, with the partitions in flight recorded as
     interrupted. Raises SeedError when the seeds could not be loaded. `looked`: the warehouse as
-    the planning just read it, if it listed the tables (one DuckDB start-up less)."""
+    the planning just read it, if it listed the tables (one DuckDB start-up less). on_start(dates):
+    a dbt invocation is about to load these partitions; on_outcome(outcome): it did."""
     started = time.monotonic()
     ledger = Ledger(dbt.project.ledger_path)
     # Only the runner wrote to the warehouse since its last write: the ledger accounts for all of it.
@@ -91,7 +93,7 @@ def backfill(dbt: Dbt, dates: list[date], settings: LoadSettings,
         raise SeedError(f"dbt seed failed: {seed_error}")
     with sigterm_as_interrupt():
         try:
-            for outcome in loader.load_range(dates, settings.chunk_size, settings.chunk_bytes):
+            for outcome in loader.load_range(dates, settings.chunk_size, settings.chunk_bytes, on_start):
                 result.outcomes.append(outcome)
                 on_outcome(outcome)
                 if settings.fail_fast and not outcome.ok:

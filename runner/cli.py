@@ -20,8 +20,10 @@ from runner.cli_parts import (
     defined_bounds,
     expected_errors,
     in_an_existing_folder,
+    json_lines_option,
     open_project,
     output_options,
+    plan_backfill,
     prepare,
     range_options,
     resolve_range,
@@ -29,6 +31,7 @@ from runner.cli_parts import (
     selection_option,
     settle_option,
     source_dir_option,
+    stream_backfill,
     valid_target,
 )
 from runner.dbt import Dbt
@@ -37,7 +40,7 @@ from runner.forgetting import forget as forget_partitions
 from runner.holdings import Holdings
 from runner.ledger import Ledger
 from runner.loading import invocations
-from runner.planning import DEFAULT_SELECTION, Planned, gather, plan
+from runner.planning import DEFAULT_SELECTION, gather
 from runner.recording import record_hand_run, unrecorded_hand_runs
 from runner.render import (
     Progress,
@@ -53,7 +56,7 @@ from runner.render import (
     status_table,
     watch_line,
 )
-from runner.state_table import WAITING, counts_line
+from runner.state_table import counts_line
 from runner.states import AWAITING, PartitionStatus
 from runner.watching import AnotherWatcher, Watcher, WatchSettings, one_watcher
 
@@ -120,42 +123,27 @@ def has_arrived(path) -> bool:
 @click.option("--fail-fast", is_flag=True, help="Stop at the first failed partition.")
 @settle_option
 @output_options
+@json_lines_option
 @click.pass_context
 @expected_errors
 def backfill(ctx, start, end, last, source_dir, selection, dry_run, chunk_size, chunk_bytes, retries, fail_fast, settle,
-             quiet, as_json):
+             quiet, as_json, json_lines):
     """Load the partitions from --start to --end (inclusive) that need it, in order, going on past failures."""
+    if as_json and json_lines:
+        raise click.UsageError("--json prints one document at the end, --json-lines each event: choose one")
     project = open_project(ctx, source_dir)
     dates = resolve_range(project, start, end, last)
-    # Planning needs no dbt (the code's fingerprints are remembered), so a backfill with nothing to
-    # do costs what status costs. Spark is started first: only its session can check its warehouse.
-    dbt = prepare(project) if project.engine.planning_needs_session else Dbt(project)
-    # A load trusts no count: each partition's content is proven; hand runs since are recorded first.
-    evidence = gather(project, dbt, dates, verify=True, record=True)
-    statuses = evidence.statuses(dates)
-    planned = plan(statuses, selection, evidence.without_file)
-    waiting = [status for status in statuses if status.state in WAITING]
-    if dry_run:
-        chunks = invocations(project, [item.partition_date for item in planned], chunk_size, chunk_bytes)
-        click.echo(dry_run_output(planned, chunks, len(dates), waiting, as_json))
-        return
-    planned, arriving = complete_files_only(project, planned, settle)
-    waiting = sorted(waiting + arriving, key=lambda status: status.partition_date)
-    if not planned:
-        click.echo(nothing_to_do_output(dates, selection, waiting, as_json))
-        return
     settings = LoadSettings(chunk_size, chunk_bytes, retries, fail_fast)
-    ctx.exit(load_and_report(dbt, [item.partition_date for item in planned], settings, quiet, as_json, waiting,
-                             evidence.holdings, ctx.obj["started"]))
-
-
-def complete_files_only(project, planned: list[Planned], settle: float) -> tuple[list[Planned], list[PartitionStatus]]:
-    """The planned partitions whose files are complete, and the others as awaiting: a file still
-    being copied is left for the next run, never read half-way (the watcher's rule, arrivals.py)."""
-    arriving = still_arriving([project.source_file(item.partition_date) for item in planned], settle)
-    left = [PartitionStatus(item.partition_date, AWAITING, message="its file is still being written")
-            for item in planned if project.source_file(item.partition_date) in arriving]
-    return [item for item in planned if project.source_file(item.partition_date) not in arriving], left
+    planned = plan_backfill(project, dates, selection, settings, None if dry_run else settle)
+    if json_lines:
+        ctx.exit(stream_backfill(planned, settings, dry_run, ctx.obj["started"]))
+    if dry_run:
+        click.echo(dry_run_output(planned.planned, planned.chunks, len(dates), planned.waiting, as_json))
+    elif not planned.planned:
+        click.echo(nothing_to_do_output(dates, selection, planned.waiting, as_json))
+    else:
+        ctx.exit(load_and_report(planned.dbt, planned.loading, settings, quiet, as_json, planned.waiting,
+                                 planned.holdings, ctx.obj["started"]))
 
 
 @cli.command()

@@ -109,22 +109,25 @@ class Loader:
         self.dbt, self.ledger, self.primary_model = dbt, ledger, primary_model
         self.retries, self.backoff = retries, backoff
 
-    def load_range(self, dates: list[date], chunk_size: int, chunk_bytes: int | None = None) -> Iterator[Outcome]:
+    def load_range(self, dates: list[date], chunk_size: int, chunk_bytes: int | None = None,
+                   on_start: Callable[[list[date]], None] = lambda dates: None) -> Iterator[Outcome]:
         """Load dates in order: at most chunk_size consecutive partitions per dbt invocation, and
         at most chunk_bytes of their files (None: no bound). A failed chunk is split until its
         failing partitions stand alone, so every partition's record is its own and the good
-        partitions of the chunk still load."""
+        partitions of the chunk still load. on_start(dates): an invocation (a chunk, or half of a
+        failed one) is about to load these partitions."""
         for batch in invocations(self.dbt.project, dates, chunk_size, chunk_bytes):
-            yield from self._load_isolating(batch)
+            yield from self._load_isolating(batch, on_start)
 
-    def _load_isolating(self, dates: list[date]) -> Iterator[Outcome]:
+    def _load_isolating(self, dates: list[date], on_start: Callable[[list[date]], None]) -> Iterator[Outcome]:
+        on_start(dates)
         outcome = self.load_with_retries(dates)
         if outcome.ok or len(dates) == 1:
             yield outcome
             return
         middle = len(dates) // 2
-        yield from self._load_isolating(dates[:middle])
-        yield from self._load_isolating(dates[middle:])
+        yield from self._load_isolating(dates[:middle], on_start)
+        yield from self._load_isolating(dates[middle:], on_start)
 
     def load_with_retries(self, dates: list[date]) -> Outcome:
         """Load, trying again after a backoff while the failure is transient (a lock, an I/O error)."""

@@ -256,12 +256,17 @@ def watch_line(event: dict) -> tuple[str, bool]:
     return f"{kind}: {event['message']}" if event.get("message") else kind, True
 
 
+def plan_entries(planned: list[Planned], chunks: list[list[date]]) -> list[dict]:
+    """Each planned partition with the number of the dbt invocation that would load it (--dry-run --json)."""
+    number = {day: n for n, chunk in enumerate(chunks, 1) for day in chunk}
+    return [{**item.as_dict(), "invocation": number[item.partition_date]} for item in planned]
+
+
 def dry_run_output(planned: list[Planned], chunks: list[list[date]], total: int, waiting: list[PartitionStatus],
                    as_json: bool) -> str:
     """The plan of `backfill --dry-run`: each partition and why, and how many dbt invocations."""
-    if as_json:  # each partition with the number of the dbt invocation that would load it
-        number = {day: n for n, chunk in enumerate(chunks, 1) for day in chunk}
-        return json.dumps([{**item.as_dict(), "invocation": number[item.partition_date]} for item in planned], indent=2)
+    if as_json:
+        return json.dumps(plan_entries(planned, chunks), indent=2)
     lines = [plan_table(planned)] if planned else []
     lines.append(f"{len(planned)} of {total} partitions would run in {len(chunks)} dbt "
                  f"invocation{'' if len(chunks) == 1 else 's'} (dry run: nothing changed)")

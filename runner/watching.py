@@ -16,10 +16,11 @@ from runner import backfills, code_cache
 from runner.arrivals import Arrivals
 from runner.backfills import BackfillResult, LoadSettings, SeedError
 from runner.dbt import Dbt
+from runner.events import load_events
 from runner.loading import Outcome
 from runner.planning import DEFAULT_SELECTION, gather
 from runner.project import Project, UsageProblem
-from runner.render import partition_outcomes, waiting_json
+from runner.render import waiting_json
 from runner.state_table import WAITING
 
 Event = dict  # one thing the watcher did or saw, as printed (one JSON object per line with --json)
@@ -61,10 +62,6 @@ def one_watcher(project: Project) -> Iterator[None]:
         handle.write(f"{os.getpid()}\n")
         handle.flush()
         yield
-
-
-def load_events(outcome: Outcome) -> list[Event]:
-    return [{"event": "load", **entry, "seconds": round(outcome.seconds, 3)} for entry in partition_outcomes(outcome)]
 
 
 class Watcher:

@@ -10,12 +10,16 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from browser import artifact, chromium
 from conftest import Project, ctrl_c_reaches_the_child
+
+from runner.console.jobs import Job, Options
+from runner.events import Chunks, json_line
 
 SPAN = ("--start", "2018-01-01", "--end", "2018-01-07")
 QUERY = "?start=2018-01-01&end=2018-01-07"
@@ -325,6 +329,82 @@ def test_a_backfill_launched_from_the_page_runs_live_and_a_second_is_refused(pro
         assert job["returncode"] == 0 and job["done"] == job["total"] == 5
     finally:
         console.stop()
+
+
+def test_a_jobs_progress_comes_from_its_events_and_other_lines_are_only_text():
+    job = Job(Options.parse({"start": "2018-01-01", "end": "2018-01-03"}), None, datetime.now(UTC))
+    days = ["2018-01-01", "2018-01-02", "2018-01-03"]
+    plan = [{"partition_date": day, "state": "missing", "reason": "never loaded", "invocation": 1 + (day == days[2])}
+            for day in days]
+    job.take(json_line({"event": "plan", "partitions": plan, "invocations": 2, "total": 3}))
+    assert (job.total, job.pending()) == (3, dict.fromkeys(days, "queued"))  # dbt is starting
+    job.take(json_line(Chunks().event([date(2018, 1, 1), date(2018, 1, 2)])))
+    assert job.pending() == {days[0]: "running", days[1]: "running", days[2]: "queued"}
+    job.take("2018-01-01  loaded  20 rows  (1.0s)")  # what a person reads: text, never a partition done
+    job.take('"2018-01-02"')
+    assert (job.done, job.lines) == (0, ["2018-01-01  loaded  20 rows  (1.0s)", '"2018-01-02"'])
+    load = {"event": "load", "rows": 20, "invocation_id": "i", "attempts": 1, "message": None, "seconds": 1.0}
+    job.take(json_line({**load, "partition_date": days[0], "outcome": "loaded"}))
+    job.take(json_line({**load, "partition_date": days[1], "outcome": "failed", "message": "bad"}))
+    job.take(json_line({"event": "chunk", "invocation": 2, "partitions": [days[2]], "rerun": False}))
+    assert (job.done, job.failed, job.summary, job.pending()) == (2, 1, None, {days[2]: "running"})
+    job.take(json_line({**load, "partition_date": days[2], "outcome": "loaded"}))
+    job.take(json_line({"event": "summary", "loaded": 2, "failed": 1, "not_run": 0, "interrupted": False, "exit_code": 1,
+                        "seconds": 2.0, "wall_seconds": 5.0}))
+    assert job.summary == "2 loaded, 1 failed in 2.0s (5.0s in all, with dbt's start-up)"
+    job.returncode = 1
+    assert (job.done, job.failed, job.pending()) == (3, 1, {})
+
+
+# Imported by every Python process started with its folder on PYTHONPATH (the console and any child
+# of it): each leaves a file named by its PID, so a test knows every Python process that ran.
+PYTHONS_LEAVE_A_MARK = """
+import os, pathlib, sys
+pathlib.Path(os.environ["PYTHONS_SEEN"], str(os.getpid())).write_text(" ".join(sys.orig_argv))
+"""
+
+
+def test_the_plan_is_made_in_the_console_and_bad_settings_get_the_clis_message(project, tmp_path):
+    hook, seen = tmp_path / "hook", tmp_path / "seen"
+    hook.mkdir()
+    seen.mkdir()
+    (hook / "sitecustomize.py").write_text(PYTHONS_LEAVE_A_MARK)
+    console = Console(project.root, {"PYTHONPATH": str(hook), "PYTHONS_SEEN": str(seen)})
+    try:
+        token = re.search(r'<meta name="console-token" content="([^"]+)">', console.request("GET", "/")[1])[1]
+        headers = {"Content-Type": "application/json", "X-Console-Token": token}
+
+        def post(path: str, **options) -> dict:
+            body = {"start": "2018-01-01", "end": "2018-01-05", "only": "missing,failed", **options}
+            status, answer, _ = console.request("POST", path, json.dumps(body).encode(), headers)
+            assert status in (200, 202), answer
+            return json.loads(answer)
+
+        # The plan of `runner backfill --dry-run --json` for the same options, chunk_mb and retries included.
+        plan = post("/api/plan", chunk_size="365", chunk_mb="0.001", retries=0)
+        cli = project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-05", "--only", "missing,failed",
+                             "--chunk-size", "365", "--chunk-mb", "0.001", "--retries", "0", "--dry-run", "--json")
+        assert cli.exit_code == 0, cli.output
+        assert plan == {"plan": json.loads(cli.stdout), "invocations": 5}  # each day's file is over 0.001 MB
+        assert post("/api/plan")["invocations"] == 1  # the CLI's defaults: a chunk of a year, 160 MB
+
+        # A bad setting: the CLI's own message, to the plan and to a launch alike.
+        for option, value in (("chunk_size", "0"), ("chunk_mb", "0"), ("chunk_mb", "nan"), ("retries", "-1"),
+                              ("retries", "two")):
+            flag = "--" + option.replace("_", "-")
+            refused = project.runner("backfill", flag, value, "--dry-run")
+            assert refused.exit_code == 2
+            said = refused.stderr.splitlines()[-1].removeprefix("Error: ")
+            assert said.startswith(f"Invalid value for '{flag}': ")
+            assert post("/api/plan", **{option: value}) == {"error": said}
+            assert post("/api/backfill", **{option: value}) == {"error": said}
+
+        # No other Python process ran: the console planned in its own (which left its mark).
+        assert [path.name for path in seen.iterdir()] == [str(console.process.pid)]
+        assert json.loads(console.request("GET", "/api/job")[1]) == {"job": None}
+    finally:
+        console.stop()
+    assert not project.warehouse.exists()  # a plan changes nothing
 
 
 def ended_job(console: Console, timeout: float = 120.0) -> dict:

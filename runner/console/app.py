@@ -148,12 +148,13 @@ def _refused(message: str) -> JSONResponse:
 
 
 async def plan(request: Request) -> Response:
+    """The plan `runner backfill --dry-run --json` prints, made in this process (under the read lock)."""
     from starlette.concurrency import run_in_threadpool
 
     console: Console = request.app.state.console
     options = await _options(request)
     try:
-        planned = await run_in_threadpool(console.backfills.plan, options)
+        planned = await run_in_threadpool(console.read, console.backfills.plan, options)
     except Refused as error:
         return _refused(str(error))
     invocations = len({item["invocation"] for item in planned})

@@ -1,24 +1,29 @@
-"""Backfills launched from the console: each a separate `runner backfill` process, one at a time
-(the running one holds the warehouse's lock), its output read line by line for the page."""
+"""Backfills launched from the console: each a separate `runner backfill --json-lines` process, one at
+a time (the running one holds the warehouse's lock), whose events (runner/events.py) the page shows.
+The plan is made here, in the console's process, by the CLI's own planning."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from runner.partitions import parse_partition_date
+import click
+
+from runner.artifacts import ArtifactError
+from runner.backfills import LoadSettings
+from runner.cli_parts import SETTINGS, load_setting, megabytes_option, plan_backfill
+from runner.errors import ProjectError
+from runner.ledger import LedgerError
+from runner.partitions import date_range, parse_partition_date
 from runner.planning import DEFAULT_SELECTION, parse_selection
 from runner.project import Project
+from runner.render import nothing_to_do_output, plan_entries, summary_lines
 
-MAX_CHUNK_SIZE = 100_000
-PARTITION_LINE = re.compile(r"^(\d{4}-\d{2}-\d{2})  (loaded|failed)\b")
-SUMMARY_LINE = re.compile(r"^(Interrupted: )?\d+ loaded, \d+ failed|^Nothing to do")
 KEPT_LINES = 400
 
 
@@ -32,12 +37,15 @@ class Refused(Exception):
 
 @dataclass(frozen=True)
 class Options:
-    """`runner backfill` options, checked as the CLI checks them."""
+    """`runner backfill` options, checked as the CLI checks them (the load settings by the very
+    types of its options: runner/cli_parts.py)."""
 
     start: date
     end: date
     only: tuple[str, ...]
-    chunk_size: int
+    chunk_size: int = SETTINGS["chunk_size"][2]
+    chunk_mb: float = SETTINGS["chunk_mb"][2]
+    retries: int = SETTINGS["retries"][2]
 
     @classmethod
     def parse(cls, body: object) -> Options:
@@ -51,19 +59,24 @@ class Options:
             raise OptionsError(str(error)) from None
         if start > end:
             raise OptionsError(f"start {start} is after end {end}")
-        size = body.get("chunk_size", 365)
-        if isinstance(size, str) and size.strip().isdigit():
-            size = int(size)
-        if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= MAX_CHUNK_SIZE:
-            raise OptionsError(f"chunk_size {size!r} is not a whole number from 1 to {MAX_CHUNK_SIZE}")
-        return cls(start, end, tuple(sorted(only)), size)
+        try:
+            settings = {name: load_setting(name, body.get(name)) for name in SETTINGS}
+        except click.BadParameter as error:
+            raise OptionsError(error.format_message()) from None
+        return cls(start, end, tuple(sorted(only)), **settings)
+
+    @property
+    def settings(self) -> LoadSettings:
+        return LoadSettings(self.chunk_size, megabytes_option(None, None, self.chunk_mb), self.retries)
 
     def arguments(self) -> list[str]:
         return ["backfill", "--start", self.start.isoformat(), "--end", self.end.isoformat(),
-                "--only", ",".join(self.only), "--chunk-size", str(self.chunk_size)]
+                "--only", ",".join(self.only), "--chunk-size", str(self.chunk_size), "--chunk-mb", str(self.chunk_mb),
+                "--retries", str(self.retries)]
 
     def as_dict(self) -> dict:
-        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "only": list(self.only), "chunk_size": self.chunk_size}
+        return {"start": self.start.isoformat(), "end": self.end.isoformat(), "only": list(self.only),
+                "chunk_size": self.chunk_size, "chunk_mb": self.chunk_mb, "retries": self.retries}
 
 
 def _text(body: dict, name: str, default: str | None = None) -> str:
@@ -75,12 +88,37 @@ def _text(body: dict, name: str, default: str | None = None) -> str:
 
 @dataclass
 class Job:
+    """A launched backfill, as its events tell it: the plan, the invocation under way, each
+    partition's outcome, the summary. Output that is no event (an error line) is kept as text."""
+
     options: Options
     process: subprocess.Popen
     started_at: datetime
-    plan: list[dict] | None  # the dry run's plan for the same options, when the page asked for one
+    plan: list[dict] | None = None  # the `plan` event's partitions
+    running_now: list[str] = field(default_factory=list)  # the partitions of the last `chunk` event
+    outcomes: dict[str, dict] = field(default_factory=dict)  # the `load` events, by partition
+    ended: dict | None = None  # the `summary` event
     lines: list[str] = field(default_factory=list)
     returncode: int | None = None
+
+    def take(self, line: str) -> None:
+        """One line of the process's output: an event, or text."""
+        try:
+            event = json.loads(line)
+        except ValueError:
+            event = None
+        kind = event.get("event") if isinstance(event, dict) else None
+        if kind == "plan":
+            self.plan = event["partitions"]
+        elif kind == "chunk":
+            self.running_now = event["partitions"]
+        elif kind == "load":
+            self.outcomes[event["partition_date"]] = event
+        elif kind == "summary":
+            self.ended = event
+        else:
+            self.lines.append(line)
+            del self.lines[:-KEPT_LINES]
 
     @property
     def running(self) -> bool:
@@ -92,27 +130,31 @@ class Job:
 
     def pending(self) -> dict[str, str]:
         """The planned partitions it has not finished: those of the dbt invocation under way are
-        `running` (from the moment the process starts), the later ones `queued`."""
+        `running`, the later ones `queued`."""
         if not self.running or not self.plan:
             return {}
-        finished = {m.group(1) for line in self.lines if (m := PARTITION_LINE.match(line))}
-        left = [item for item in self.plan if item["partition_date"] not in finished]
-        if not left:
-            return {}
-        now = min(item["invocation"] for item in left)
-        return {item["partition_date"]: "running" if item["invocation"] == now else "queued" for item in left}
+        running = set(self.running_now)
+        return {item["partition_date"]: "running" if item["partition_date"] in running else "queued"
+                for item in self.plan if item["partition_date"] not in self.outcomes}
 
     @property
     def done(self) -> int:
-        return sum(1 for line in self.lines if PARTITION_LINE.match(line))
+        return len(self.outcomes)
 
     @property
     def failed(self) -> int:
-        return sum(1 for line in self.lines if (m := PARTITION_LINE.match(line)) and m.group(2) == "failed")
+        return sum(1 for event in list(self.outcomes.values()) if event["outcome"] == "failed")
 
     @property
     def summary(self) -> str | None:
-        return next((line for line in reversed(self.lines) if SUMMARY_LINE.match(line)), None)
+        """The summary line `runner backfill` would print."""
+        if self.ended is None:
+            return None
+        if self.plan == []:
+            return nothing_to_do_output([self.options.start, self.options.end], set(self.options.only), [], False)
+        failed = [(day, event["message"]) for day, event in list(self.outcomes.items()) if event["outcome"] == "failed"]
+        return summary_lines(self.ended["loaded"], failed, self.ended["not_run"], self.ended["interrupted"],
+                             self.ended["seconds"], self.ended["wall_seconds"])[0]
 
     def as_dict(self) -> dict:
         return {"options": self.options.as_dict(), "pid": self.process.pid, "running": self.running,
@@ -121,13 +163,12 @@ class Job:
 
 
 class Backfills:
-    """The console's backfill processes: the plan (a dry run) and at most one load at a time."""
+    """The console's backfills: plans made in-process, and at most one load at a time."""
 
     def __init__(self, project: Project):
         self.project = project
         self.current: Job | None = None
         self._lock = threading.Lock()
-        self._planned: dict[Options, list[dict]] = {}
 
     def _command(self, options: Options, *extra: str) -> list[str]:
         command = [sys.executable, "-m", "runner", "--project-dir", str(self.project.project_dir)]
@@ -141,15 +182,17 @@ class Backfills:
                 "PYTHONUNBUFFERED": "1"}
 
     def plan(self, options: Options) -> list[dict]:
-        """`runner backfill --dry-run --json`: the CLI's own plan; Refused with its error line."""
-        done = subprocess.run(self._command(options, "--dry-run", "--json"), capture_output=True, text=True,
-                              env=self._environment(), timeout=600, stdin=subprocess.DEVNULL)
-        if done.returncode != 0:
-            lines = [line for line in done.stderr.splitlines() if line.strip()]
-            raise Refused(lines[-1] if lines else f"runner backfill --dry-run exited {done.returncode}")
-        planned = json.loads(done.stdout)
-        self._planned[options] = planned
-        return planned
+        """The plan `runner backfill --dry-run --json` prints for these options, made by the same
+        function in this process (so under the console's read lock: dbt is not thread-safe);
+        Refused with the CLI's error line."""
+        try:
+            planned = plan_backfill(self.project, date_range(options.start, options.end), set(options.only),
+                                    options.settings)
+        except click.ClickException as error:
+            raise Refused(error.format_message()) from None
+        except (ProjectError, LedgerError, ArtifactError) as error:
+            raise Refused(str(error)) from None
+        return plan_entries(planned.planned, planned.chunks)
 
     def start(self, options: Options) -> Job:
         with self._lock:
@@ -159,17 +202,16 @@ class Backfills:
                     f"a backfill is already running (runner PID {job.process.pid}, started {job.started_at:%H:%M:%S} UTC) and "
                     f"holds the warehouse's lock on {self.project.warehouse_path}: wait for it to finish"
                 )
-            process = subprocess.Popen(self._command(options), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                       env=self._environment(), stdin=subprocess.DEVNULL)
-            self.current = Job(options, process, datetime.now(UTC), self._planned.get(options))
+            process = subprocess.Popen(self._command(options, "--json-lines"), stdout=subprocess.PIPE,
+                                       stderr=subprocess.STDOUT, text=True, env=self._environment(), stdin=subprocess.DEVNULL)
+            self.current = Job(options, process, datetime.now(UTC))
             threading.Thread(target=self._follow, args=(self.current,), daemon=True).start()
             return self.current
 
     @staticmethod
     def _follow(job: Job) -> None:
         for line in job.process.stdout:
-            job.lines.append(line.rstrip("\n"))
-            del job.lines[:-KEPT_LINES]
+            job.take(line.rstrip("\n"))
         job.returncode = job.process.wait()
 
     def stop(self, timeout: float = 60) -> None:

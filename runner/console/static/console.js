@@ -53,13 +53,17 @@
   var startButton = document.getElementById("start-button");
   function options() {
     var only = Array.prototype.map.call(form.querySelectorAll('input[name="only"]:checked'), function (box) { return box.value; });
-    return {start: form.start.value, end: form.end.value, only: only.join(","), chunk_size: form.chunk_size.value};
+    var chosen = {start: form.start.value, end: form.end.value, only: only.join(","), chunk_size: form.chunk_size.value};
+    ["chunk_mb", "retries"].forEach(function (name) {  // empty or absent: the CLI's default
+      if (form.elements[name]) { chosen[name] = form.elements[name].value; }
+    });
+    return chosen;
   }
   function say(text, isError) { message.textContent = text; message.className = isError ? "error" : ""; }
   form.addEventListener("input", function () { startButton.disabled = true; planBox.textContent = ""; });
 
   document.getElementById("plan-button").addEventListener("click", function () {
-    say("Planning (runner backfill --dry-run)\u2026", false);
+    say("Planning (as runner backfill --dry-run)\u2026", false);
     startButton.disabled = true;
     post("/api/plan", options()).then(function (data) {
       if (data.error) { say(data.error, true); return; }

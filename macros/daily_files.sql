@@ -1,16 +1,57 @@
-{# The naming rule of the daily files, the one place the project writes it: the file of a partition
-   is <source_dir>/<YYYY-MM-DD>.csv. With `day` (an ISO date string): that partition's file name.
-   Without: the regular expression of such a name at the end of a path, the date its group 1 (it
-   does not anchor the name's start). `dot`: a literal dot as the engine's SQL strings write it. #}
-{% macro daily_file_name(day=none, dot='\\.') %}
-    {%- if day is not none -%}
-        {{- return(day ~ '.csv') -}}
-    {%- endif -%}
-    {{- return('([0-9]{4}-[0-9]{2}-[0-9]{2})' ~ dot ~ 'csv$') -}}
+{# The naming rule of the daily files, declared once: the `daily_file_pattern` var, a path under
+   the source folder with %Y, %m and %d where the date goes (`%Y-%m-%d.csv`, or dated folders such
+   as `%Y/%m/quotes_%Y%m%d.csv`). The runner reads the same var (runner/daily_files.py). #}
+{% macro daily_file_pattern() %}
+    {%- set pattern = var('daily_file_pattern', '%Y-%m-%d.csv') | string -%}
+    {%- for directive in ['%Y', '%m', '%d'] if directive not in pattern -%}
+        {{ exceptions.raise_compiler_error("The var 'daily_file_pattern' lacks " ~ directive ~ ": it must name one file per day, for example %Y-%m-%d.csv (got " ~ pattern ~ ")") }}
+    {%- endfor -%}
+    {{- return(pattern) -}}
 {% endmacro %}
 
 
-{# The absolute path of one partition's file: <source_dir>/<YYYY-MM-DD>.csv (daily_file_name). #}
+{# With `day` (an ISO date string): that partition's file under the source folder. Without: the
+   regular expression of such a path at the end of a path, the first %Y, %m and %d its groups 1, 2
+   and 3 in that order of appearance (`daily_file_date_groups`). Literal characters other than
+   letters, digits, '_' and '/' are written as classes (`[.]`): no backslash, which the engines'
+   SQL strings read differently. #}
+{% macro daily_file_name(day=none) %}
+    {%- set pattern = daily_file_pattern() -%}
+    {%- if day is not none -%}
+        {%- set day = day | string -%}
+        {{- return(pattern.replace('%Y', day[0:4]).replace('%m', day[5:7]).replace('%d', day[8:10])) -}}
+    {%- endif -%}
+    {%- set seen = [] -%}
+    {%- set pieces = [] -%}
+    {%- for piece in modules.re.split('(%[Ymd])', pattern) -%}
+        {%- set digits = '[0-9]{4}' if piece == '%Y' else '[0-9]{2}' -%}
+        {%- if piece in ['%Y', '%m', '%d'] and piece not in seen -%}
+            {%- do seen.append(piece) -%}
+            {%- do pieces.append('(' ~ digits ~ ')') -%}
+        {%- elif piece in ['%Y', '%m', '%d'] -%}
+            {%- do pieces.append(digits) -%}
+        {%- else -%}
+            {%- for character in piece -%}
+                {%- do pieces.append(character if character.isalnum() or character in '_/' else '[' ~ character ~ ']') -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{- return(pieces | join('') ~ '$') -}}
+{% endmacro %}
+
+
+{# The regular expression's group of the year, the month and the day (`daily_file_name()`). #}
+{% macro daily_file_date_groups() %}
+    {%- set order = modules.re.findall('%[Ymd]', daily_file_pattern()) -%}
+    {%- set first = [] -%}
+    {%- for directive in order if directive not in first -%}
+        {%- do first.append(directive) -%}
+    {%- endfor -%}
+    {{- return({'year': first.index('%Y') + 1, 'month': first.index('%m') + 1, 'day': first.index('%d') + 1}) -}}
+{% endmacro %}
+
+
+{# The absolute path of one partition's file: <source_dir>/<daily_file_name(day)>. #}
 {% macro partition_file_path(day) %}
     {%- set source_dir = var('source_dir') | string -%}
     {%- if flags.PROJECT_DIR and not source_dir.startswith('/') -%}
@@ -158,13 +199,20 @@
 {% endmacro %}
 
 
-{# The partition date named by a file path (its YYYY-MM-DD.csv name). #}
+{# The partition date named by a file path (daily_file_name): one regular expression per row, its
+   groups rewritten as YYYY-MM-DD (the engines write a group in a replacement differently). #}
 {% macro partition_date_of_file(path_column) %}
     {{- return(adapter.dispatch('partition_date_of_file')(path_column)) -}}
 {% endmacro %}
 
 {% macro default__partition_date_of_file(path_column) -%}
-    cast(regexp_extract({{ path_column }}, '{{ daily_file_name() }}', 1) as date)
+    {%- set groups = daily_file_date_groups() -%}
+    cast(regexp_replace({{ path_column }}, '^.*{{ daily_file_name() }}', '\{{ groups.year }}-\{{ groups.month }}-\{{ groups.day }}') as date)
+{%- endmacro %}
+
+{% macro spark__partition_date_of_file(path_column) -%}
+    {%- set groups = daily_file_date_groups() -%}
+    to_date(regexp_replace({{ path_column }}, '^.*{{ daily_file_name() }}', '${{ groups.year }}-${{ groups.month }}-${{ groups.day }}'), 'yyyy-MM-dd')
 {%- endmacro %}
 
 
@@ -263,12 +311,6 @@
 {# A Spark SQL string literal: backslashes and quotes escaped. #}
 {% macro spark_string(text) -%}
     '{{ text | replace("\\", "\\\\") | replace("'", "\\'") }}'
-{%- endmacro %}
-
-
-{% macro spark__partition_date_of_file(path_column) -%}
-    {#- Spark's SQL strings take a backslash as an escape: the dot as a class. -#}
-    to_date(regexp_extract({{ path_column }}, '{{ daily_file_name(dot='[.]') }}', 1), 'yyyy-MM-dd')
 {%- endmacro %}
 
 

@@ -23,7 +23,8 @@ from runner.ledger import LedgerError
 from runner.loading import invocations
 from runner.partitions import date_range, now, parse_partition_date
 from runner.planning import Planned, gather, parse_selection, plan
-from runner.project import ProjectError, UsageProblem, checked_target, load_project, missing_adapter
+from runner.profiles import missing_adapter
+from runner.project import ProjectError, UsageProblem, checked_target, load_project
 from runner.state_table import WAITING, PartitionStatus, State
 
 LATEST = "latest"
@@ -169,7 +170,7 @@ def open_project(ctx, source_dir=None):
         raise click.UsageError(str(error)) from None
     except ProjectError as error:
         raise click.ClickException(str(error)) from None
-    missing = missing_adapter(project)
+    missing = missing_adapter(project.project_dir, project.target_name, project.adapter)
     if missing:
         raise click.ClickException(missing)
     return project

@@ -190,9 +190,8 @@ class Dbt:
         )
         if invocation.error or not result:
             return {}
-        source_dir = str(self.project.source_dir)
         fingerprints = {
-            node.node.name: code_fingerprint(node.node.compiled_code, source_dir)
+            node.node.name: code_fingerprint(node.node.compiled_code, self.project.daily_files)
             for node in result.results
             if node.node.resource_type == "model" and node.node.compiled_code
         }

@@ -10,14 +10,12 @@ import stat
 from datetime import UTC, datetime
 from pathlib import Path
 
-from runner.project import DAILY_FILE_SUFFIX
+from runner.daily_files import DailyFiles
 
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # A chunk lists several partitions where a single run lists one; collapse the repeats.
 REPEATED_DAY = re.compile(r"(\(?date 'D'\)?)(\s*,\s*\1)+")
 REPEATED_FILE = re.compile(r"('<file>')(\s*,\s*'<file>')+")
-# Where the files are (absolute from the runner, relative from a hand run) and comments are not code.
-FILE_PATH = re.compile("'[^']*" + re.escape(DAILY_FILE_SUFFIX) + "'")
 # The daily files' reader marks what is data (the files, their columns' order) in the SQL it writes,
 # and writes one read per column order: one fingerprint for any files in any order.
 DATA = re.compile(r"/\* data: \*/.*?/\* :data \*/", re.DOTALL)
@@ -60,13 +58,14 @@ def modified_after(path: Path, moment: datetime) -> bool:
 
 
 @functools.lru_cache(maxsize=64)  # a chunk records the same compiled code for each of its partitions
-def code_fingerprint(compiled_code: str | None, source_dir: str) -> str | None:
+def code_fingerprint(compiled_code: str | None, files: DailyFiles) -> str | None:
     """SHA-256 of compiled SQL with the partition dates and file locations taken out, so it
     changes when the code does and not from one partition or chunk to the next."""
     if not compiled_code:
         return None
     text = DATA.sub("<data>", compiled_code)
-    text = FILE_PATH.sub("'<file>'", COMMENT.sub("", text.replace(source_dir, "<source_dir>")))
+    # Where the files are (absolute from the runner, relative from a hand run) and comments are not code.
+    text = files.path_in_sql.sub("'<file>'", COMMENT.sub("", text.replace(str(files.folder), "<source_dir>")))
     text = DATE.sub("D", text)
     text = REPEATED_READ.sub(r"\1", REPEATED_FILE.sub(r"\1", REPEATED_DAY.sub(r"\1", text)))
     return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()

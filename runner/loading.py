@@ -180,7 +180,7 @@ class Loader:
         except KeyboardInterrupt:
             record.stopped("interrupted", "interrupted by Ctrl-C or SIGTERM")
             raise Interrupted(dates) from None
-        runs = partition_runs(results, files, unchanged_during(fingerprints, files), contents, str(project.source_dir), found,
+        runs = partition_runs(results, files, unchanged_during(fingerprints, files), contents, project.daily_files, found,
                               as_text(self.seeds))
         outcome = Outcome(
             dates, results.ok, results.invocation_id, time.monotonic() - started,

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import os
 import re
-import sys
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -15,15 +12,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from runner.daily_files import DEFAULT_PATTERN, DailyFiles, PatternError, checked_pattern
 from runner.engines import Engine, engine_for
 from runner.errors import ProjectError, UsageProblem
 from runner.partitions import DefinedPartitions, parse_duration, parse_partition_date
+from runner.profiles import default_target, profile_targets, profile_warehouse
 
 # The dbt selectors (selectors.yml) of what a load builds, and of its models alone (what is compiled
 # to fingerprint their code). The models' names: Project.models.
 PARTITIONED_SELECTOR = "partitioned"
 PARTITIONED_MODELS_SELECTOR = "partitioned_models"
-DAILY_FILE_SUFFIX = ".csv"  # a partition's file is <YYYY-MM-DD>.csv: Project.source_file
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the models' properties files: a few ms, not 20
 MATERIALIZED_IN_SQL = re.compile(r"""config\([^)]*\bmaterialized\s*=\s*['"](\w+)['"]""")
 TARGET_NAME = re.compile(r"[A-Za-z0-9_-]+")
@@ -54,6 +52,7 @@ class Project:
     target: str | None = None  # None: the profile's default target
     default_target: str | None = None
     adapter: str | None = None  # the profile's type for the target: duckdb, spark
+    file_pattern: str = DEFAULT_PATTERN  # the daily_file_pattern var: runner/daily_files.py
 
     @property
     def target_name(self) -> str | None:
@@ -85,19 +84,18 @@ class Project:
         """Where a `dbt run` made by hand leaves its results."""
         return self.project_dir / "target" / "run_results.json"
 
+    @property
+    def daily_files(self) -> DailyFiles:
+        """The daily files' naming rule (the dbt side: the daily_file_name macro)."""
+        return DailyFiles(self.source_dir, self.file_pattern)
+
     def source_file(self, day) -> Path:
-        """The daily file of a partition: <source_dir>/<YYYY-MM-DD>.csv (the dbt side: the
-        daily_file_name macro)."""
-        return self.source_dir / daily_file_name(day)
+        """The daily file of a partition: <source_dir>/<daily_file_pattern with its date>."""
+        return self.daily_files.path(day)
 
     def partition_of_file(self, path: Path) -> date | None:
         """The partition whose daily file path is, or None when it is not one (the rule of source_file)."""
-        if path.parent != self.source_dir or not path.name.endswith(DAILY_FILE_SUFFIX):
-            return None
-        try:
-            return parse_partition_date(path.name.removesuffix(DAILY_FILE_SUFFIX))
-        except ValueError:
-            return None
+        return self.daily_files.partition_of(path)
 
     def defined_partitions(self) -> DefinedPartitions:
         """The partition range declared once, in dbt_project.yml vars."""
@@ -124,10 +122,6 @@ class Project:
         return DefinedPartitions(start, end, offset, zone, late_after)
 
 
-def daily_file_name(day) -> str:
-    return f"{day.isoformat()}{DAILY_FILE_SUFFIX}"
-
-
 def find_project_dir(explicit: str | None) -> Path:
     """The dbt project: --project-dir, else the working directory, else this repository."""
     candidates = [Path(explicit)] if explicit else [Path.cwd(), Path(__file__).resolve().parent.parent]
@@ -144,9 +138,11 @@ def load_project(project_dir: str | None = None, source_dir: str | None = None, 
     targets = profile_targets(root)
     if targets and (target or default) not in targets:
         raise UsageProblem(f"no target {target or default!r} in profiles.yml: choose from {', '.join(targets)}")
-    warehouse = Path(os.environ.get("WAREHOUSE_PATH") or root / "data" / "warehouse.duckdb")
+    configured = os.environ.get("WAREHOUSE_PATH") or profile_warehouse(root, target or default)
+    warehouse = Path(configured or root / "data" / "warehouse.duckdb")
     warehouse = (warehouse if warehouse.is_absolute() else Path.cwd() / warehouse).resolve()
-    configured = source_dir or str(project_vars(root).get("source_dir", "data/source"))
+    found = project_vars(root)
+    configured = source_dir or str(found.get("source_dir", "data/source"))
     source = Path(configured) if source_dir is None or Path(configured).is_absolute() else Path.cwd() / configured
     source = (source if source.is_absolute() else root / source).resolve()
     if GLOB.search(str(source)):
@@ -154,66 +150,14 @@ def load_project(project_dir: str | None = None, source_dir: str | None = None, 
         raise UsageProblem(f"source folder {source}: a folder name with *, ?, [, ], {{ or }} is not supported")
     if source_dir is not None and not source.is_dir():
         raise UsageProblem(f"--source-dir {source_dir}: not an existing directory")
+    try:
+        pattern = checked_pattern(found.get("daily_file_pattern", DEFAULT_PATTERN))
+    except PatternError as error:
+        raise UsageProblem(f"dbt_project.yml vars: {error}") from None
     ledger = ledger_path(warehouse, target, default)
     if ledger == warehouse:  # the ledger's tables would go into the warehouse, and it would be checked against itself
         raise UsageProblem(f"LEDGER_PATH {ledger} is the warehouse file: give the ledger a file of its own")
-    return Project(root, warehouse, ledger, source, target, default, targets.get(target or default))
-
-
-# The extras of pyproject.toml that bring the adapter of a target: by its type and method.
-ADAPTER_EXTRAS = {("spark", "session"): "spark", ("spark", "thrift"): "cluster"}
-
-
-def adapter_installed(adapter_type: str) -> bool:
-    """Whether dbt's adapter for the type (the package dbt.adapters.<type>) is importable. Looked
-    for without importing dbt, which status never does; then through every finder (an editable install)."""
-    if not adapter_type.isidentifier():
-        return False
-    places = [str(Path(entry or os.getcwd()) / "dbt" / "adapters") for entry in sys.path]
-    if importlib.machinery.PathFinder.find_spec(adapter_type, places) is not None:
-        return True
-    try:
-        return importlib.util.find_spec(f"dbt.adapters.{adapter_type}") is not None
-    except (ImportError, ValueError):
-        return False
-
-
-def adapter_install(adapter_type: str, method: str | None) -> str:
-    """The command that installs the adapter a target of this type and method needs."""
-    extra = ADAPTER_EXTRAS.get((adapter_type, method))
-    return f"pip install -e '.[{extra}]'" if extra else f"pip install dbt-{adapter_type}"
-
-
-def missing_adapter(project: Project) -> str | None:
-    """Why the project's target cannot run here, if its adapter is not installed: one line with the
-    install that brings it (dbt itself would say the target's credentials are invalid)."""
-    adapter = project.adapter
-    if adapter in (None, "None") or adapter_installed(adapter):
-        return None
-    method = profile_outputs(project.project_dir).get(project.target_name, {}).get("method")
-    return (f"target {project.target_name}: dbt's {adapter} adapter is not installed (no module dbt.adapters.{adapter}): "
-            f"{adapter_install(adapter, method)}")
-
-
-def profile_outputs(root: Path) -> dict[str, dict]:
-    """The outputs of the project's profile in profiles.yml, by name."""
-    try:
-        with open(root / "profiles.yml") as handle:
-            profiles = yaml.safe_load(handle) or {}
-        outputs = profiles[project_profile(root)]["outputs"]
-        return {str(name): output if isinstance(output, dict) else {} for name, output in outputs.items()}
-    except (OSError, KeyError, TypeError, AttributeError, yaml.YAMLError):
-        return {}
-
-
-def profile_targets(root: Path) -> dict[str, str]:
-    """The outputs of the project's profile in profiles.yml, by name, with their adapter type."""
-    return {name: str(output.get("type")) for name, output in profile_outputs(root).items()}
-
-
-def project_profile(root: Path) -> str | None:
-    with open(root / "dbt_project.yml") as handle:
-        return (yaml.safe_load(handle) or {}).get("profile")
+    return Project(root, warehouse, ledger, source, target, default, targets.get(target or default), pattern)
 
 
 def checked_target(name: str | None) -> str | None:
@@ -239,16 +183,6 @@ def ledger_path(warehouse: Path, target: str | None, default: str | None) -> Pat
         return Path(os.environ["LEDGER_PATH"]).resolve()
     suffix = ".ledger.duckdb" if target in (None, default) else f".{target}.ledger.duckdb"
     return warehouse.with_suffix(suffix)
-
-
-def default_target(root: Path) -> str | None:
-    """The target dbt uses when none is named: the profile's `target` in the project's profiles.yml."""
-    try:
-        with open(root / "profiles.yml") as handle:
-            profiles = yaml.safe_load(handle) or {}
-        return str(profiles[project_profile(root)]["target"])
-    except (OSError, KeyError, TypeError, yaml.YAMLError):
-        return None
 
 
 def partitioned_models(root: Path) -> tuple[str, ...]:

@@ -13,11 +13,12 @@ from runner import warehouse
 from runner.artifacts import ArtifactError, NodeResult, RunResults, node_name, read_run_results
 from runner.checks import Found, describe
 from runner.content import Content
+from runner.daily_files import DailyFiles
 from runner.dbt import Dbt, WarehouseError
 from runner.engines import built_models
 from runner.fingerprints import code_fingerprint, file_fingerprint, modified_after
 from runner.ledger import Ledger, PartitionRun
-from runner.project import Project, daily_file_name
+from runner.project import Project
 from runner.seeds import as_text, seed_fingerprints
 from runner.states import CHANGED_AFTER_THE_RUN, RUNNING, this_host
 
@@ -33,7 +34,7 @@ def partition_runs(
     source_files: dict[date, Path],
     file_fingerprints: dict[date, str | None],
     contents: dict[tuple[str, date], Content],
-    source_dir: str,
+    daily_files: DailyFiles,
     found: dict[str, dict[date, Found]] | None = None,
     seeds: str | None = None,
 ) -> list[PartitionRun]:
@@ -58,7 +59,7 @@ def partition_runs(
                 rows_loaded=held.rows if (held := loaded(node, day, contents)) else None,
                 source_file=str(source_files[day]),
                 source_fingerprint=file_fingerprints.get(day),
-                code_fingerprint=code_fingerprint(node.compiled_code, source_dir) if node.resource_type == "model" else None,
+                code_fingerprint=code_fingerprint(node.compiled_code, daily_files) if node.resource_type == "model" else None,
                 recorded_at=recorded_at,
                 seeds_fingerprint=seeds if node.resource_type == "model" else None,
                 failures_by_rule=json.dumps(by_rule) if by_rule else None,
@@ -185,9 +186,10 @@ def as_it_ran(project: Project, results: RunResults, source_dir: Path,
               contents: dict[tuple[str, date], Content]) -> list[PartitionRun]:
     """A hand run's rows: its own times, its files in source_dir as they are now (unless written
     since it began: what it read is unknown then), what its partitions hold, the seeds now."""
-    files = {day: source_dir / daily_file_name(day) for day in results.partition_dates}
+    daily_files = DailyFiles(source_dir, project.file_pattern)
+    files = {day: daily_files.path(day) for day in results.partition_dates}
     fingerprints = as_of({day: file_fingerprint(path) for day, path in files.items()}, files, results.started_at)
-    return partition_runs(results, files, fingerprints, contents, str(source_dir), seeds=as_text(seed_fingerprints(project)))
+    return partition_runs(results, files, fingerprints, contents, daily_files, seeds=as_text(seed_fingerprints(project)))
 
 
 def unrecorded_hand_runs(dbt: Dbt, ledger: Ledger) -> list[PartitionRun]:

@@ -183,6 +183,10 @@ class Watcher:
             kinds.setdefault(Path(name), set()).add(change)
         defined = self.project.defined_partitions()
         start, end = defined.bounds()
+        for folder in [path for path in kinds if self.project.daily_files.may_hold(path) and path.is_dir()]:
+            # A dated folder moved into place brings its files with it, without an event of their own.
+            for path in folder.rglob("*"):
+                kinds.setdefault(path, {watchfiles.Change.added})
         for path, seen in sorted(kinds.items()):
             if path == self.project.source_dir:
                 continue
@@ -214,7 +218,7 @@ class Watcher:
             return
         self.ignored.add(path)
         reason = (f"outside the defined partitions ({start} to {end})" if day is not None
-                  else "not a daily file (YYYY-MM-DD.csv)")
+                  else f"not a daily file ({self.project.daily_files.describe()})")
         self.report({"event": "ignored", "path": str(path), "message": reason})
 
     def load_complete(self) -> BackfillResult | None:
@@ -253,7 +257,7 @@ class Watcher:
             try:
                 changes = watchfiles.watch(
                     self.project.source_dir, watch_filter=None, debounce=500, step=20, rust_timeout=tick,
-                    yield_on_timeout=True, recursive=False, force_polling=poll is not None,
+                    yield_on_timeout=True, recursive=self.project.daily_files.nested, force_polling=poll is not None,
                     poll_delay_ms=int((poll or 0.3) * 1000))
                 first = next(changes)  # the watcher is up: nothing that lands from now on is missed
                 caught_up = self.catch_up()

@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 
 from runner.artifacts import ArtifactError, node_name, one_line, partition_dates_of, read_run_results
+from runner.daily_files import DailyFiles
 from runner.fingerprints import code_fingerprint
 from runner.partitions import date_range, parse_partition_date
+
+DAILY = DailyFiles(Path("/d"))  # the daily files of the compiled SQL below
 
 FIXTURE = Path(__file__).parent / "fixtures" / "run_results_failed.json"
 
@@ -91,8 +94,8 @@ def test_code_fingerprint_ignores_dates_and_chunking_but_not_code():
         " where partition_date in (date '2018-01-01', date '2018-01-02')"
     )
     changed = "select *, 1 from read_csv(['/d/2018-01-01.csv']) where partition_date in (date '2018-01-01')"
-    assert code_fingerprint(one, "/d") == code_fingerprint(other_day, "/d") == code_fingerprint(chunk, "/d")
-    assert code_fingerprint(changed, "/d") != code_fingerprint(one, "/d")
+    assert code_fingerprint(one, DAILY) == code_fingerprint(other_day, DAILY) == code_fingerprint(chunk, DAILY)
+    assert code_fingerprint(changed, DAILY) != code_fingerprint(one, DAILY)
 
 
 def test_partition_dates_are_strict():

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 from runner.artifacts import NodeResult
 from runner.checks import describe, found_by_partition, offending_rows_query
+from runner.daily_files import DailyFiles
 from runner.fingerprints import code_fingerprint
 from runner.ledger import PartitionRun
 from runner.recording import check_outcome
 from runner.seeds import as_text, changed_seed
 from runner.states import warnings_of
+
+DAILY = DailyFiles(Path("/d"))  # the daily files of the compiled SQL below
 
 COLUMNS = ["partition_date", "quote_date", "volume", "source_file", "runner_row", "runner_rows"]
 
@@ -33,8 +37,8 @@ def test_the_reader_fingerprint_ignores_the_files_and_their_column_order():
     one = compiled(read(["/d/2018-01-01.csv"], ["date", "share_price"]))
     many = compiled(read(["/d/2018-01-01.csv", "/d/2018-01-03.csv"], ["date", "share_price"]),
                     read(["/d/2018-01-02.csv"], ["share_price", "date"]))
-    assert code_fingerprint(one, "/d") == code_fingerprint(many, "/d")
-    assert code_fingerprint(one, "/d") != code_fingerprint(compiled(read(["/d/2018-01-01.csv"], ["date"]), strict="false"), "/d")
+    assert code_fingerprint(one, DAILY) == code_fingerprint(many, DAILY)
+    assert code_fingerprint(one, DAILY) != code_fingerprint(compiled(read(["/d/2018-01-01.csv"], ["date"]), strict="false"), DAILY)
 
 
 def test_what_a_check_found_is_split_by_partition():

@@ -209,7 +209,7 @@ def test_the_dbt_log_link_opens_the_log_and_no_other_path_is_served(loaded):
         page = browser.new_page()
         page.goto(console.url + "partitions/2018-01-03")
         page.locator("tbody.run").first.locator("a.log").click()
-        page.wait_for_url(console.url + f"invocations/{invocation}/dbt.log")
+        page.wait_for_url(console.url + f"invocations/{invocation}/log")
         assert "unparseable number" in page.inner_text("body")
     status, body, headers = console.request("GET", f"/invocations/{invocation}/dbt.log")
     assert status == 200 and headers["content-type"] == "text/plain; charset=utf-8" and "Running with dbt" in body

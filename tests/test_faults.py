@@ -17,7 +17,7 @@ import yaml
 from conftest import REPO
 
 from runner.cli import cli
-from runner.project import ADAPTER_EXTRAS, adapter_install, adapter_installed
+from runner.profiles import ADAPTER_EXTRAS, adapter_install, adapter_installed
 
 DAY = "2018-01-03"
 OTHERS = ("2018-01-01", "2018-01-02", "2018-01-04", "2018-01-05")

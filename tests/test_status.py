@@ -33,7 +33,8 @@ def test_status_json_has_every_partition_with_its_state(project):
     # The keys the README lists for status --json.
     assert [sorted(entry) for entry in entries] == 4 * [sorted(["partition_date", "state", "rows", "invocation_id", "last_run_at",
                                                                 "duration_seconds", "message", "warnings", "chunk_seconds",
-                                                                "chunk_partitions"])]
+                                                                "chunk_partitions", "stale_reasons"])]
+    assert [entry["stale_reasons"] for entry in entries] == [[], [], ["file_changed"], []]
     assert entries[1]["rows"] == 20 and len(entries[1]["invocation_id"]) == 36
     assert entries[2]["message"] == "source file changed since it was loaded"
     assert entries[3]["message"] == (

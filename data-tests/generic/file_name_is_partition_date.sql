@@ -1,5 +1,5 @@
-{# Files in the source directory whose names are not YYYY-MM-DD.csv (daily_file_name): they would
-   never be loaded. #}
+{# Files in the source directory whose paths do not follow daily_file_pattern (daily_file_name):
+   they would never be loaded. #}
 {% test file_name_is_partition_date(model, column_name) %}
     select distinct {{ column_name }}
     from {{ model }}

@@ -11,6 +11,7 @@ import sysconfig
 from pathlib import Path
 
 from conftest import REPO
+from test_second_project import DAYS, SALES, Sales, in_the_file
 
 RENAMED = ("daily_summary", "daily_totals")  # a mart this repository does not have
 
@@ -70,3 +71,16 @@ def test_a_wheel_in_a_fresh_venv_runs_another_project_with_its_own_models(projec
     assert refused.returncode == 2
     assert "Invalid value for '--model': 'daily_summary' is not one of 'stg_daily_files__quotes', " \
            "'raw_partition_data', 'daily_totals'." in refused.stderr, refused.stderr
+
+    # The second project (Parquet in dated folders, its own names and partitions), by the same wheel.
+    sales = Sales(tmp_path / "sales")
+    shutil.copytree(SALES, sales.root)
+    for day in DAYS[:3]:
+        sales.write(day, sales=4)
+    loaded = run(runner, "--project-dir", sales.root, "backfill", "--start", DAYS[0], "--end", DAYS[2], cwd=elsewhere)
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    shown = run(runner, "--project-dir", sales.root, "status", "--json", cwd=elsewhere)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    states = {entry["partition_date"]: entry["state"] for entry in json.loads(shown.stdout)}
+    assert [states[day.isoformat()] for day in DAYS[:3]] == ["materialized"] * 3
+    assert sales.held(DAYS[1]) == in_the_file(sales.file(DAYS[1]))

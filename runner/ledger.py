@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import signal
-import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -13,51 +11,8 @@ from pathlib import Path
 
 import duckdb
 
-SCHEMA = """
-create table if not exists partition_runs (
-    partition_date date not null,
-    invocation_id varchar not null,
-    unique_id varchar not null,
-    resource_type varchar not null,
-    status varchar not null,
-    message varchar,
-    failures integer,
-    execution_time double,
-    started_at timestamp,
-    completed_at timestamp,
-    rows_loaded bigint,
-    source_file varchar,
-    source_fingerprint varchar,
-    code_fingerprint varchar,
-    recorded_at timestamp not null,
-    seeds_fingerprint varchar,
-    failures_by_rule varchar,
-    content_fingerprint varchar,
-    runner_pid integer,
-    runner_host varchar,
-    primary key (partition_date, invocation_id, unique_id)
-);
-create table if not exists warehouse_marks (
-    warehouse varchar primary key,
-    size bigint,
-    modified_ns bigint,
-    inode bigint,
-    marked_at timestamp not null
-);
-create table if not exists seed_loads (
-    warehouse varchar not null,
-    seed varchar not null,
-    fingerprint varchar not null,
-    loaded_at timestamp not null,
-    primary key (warehouse, seed)
-);
-"""
-# Ledgers written before a column existed get it (null for their rows).
-ADDED_COLUMNS = {"seeds_fingerprint": "varchar", "failures_by_rule": "varchar", "content_fingerprint": "varchar",
-                 "runner_pid": "integer", "runner_host": "varchar"}
-
-
-HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+from runner.held_signals import signals_held
+from runner.ledger_schema import ADDED_COLUMNS, COLUMN_TYPES, SCHEMA
 
 
 class LedgerError(Exception):
@@ -106,27 +61,6 @@ class PartitionRun:
 
 
 COLUMNS = [field.name for field in fields(PartitionRun)]
-COLUMN_TYPES = dict(re.findall(r"^    (\w+) (\w+)", SCHEMA, re.MULTILINE))
-
-
-@contextmanager
-def signals_held():
-    """Ctrl-C and SIGTERM wait until the write is done: DuckDB would abandon it half-way ("Query
-    interrupted"). They are noted meanwhile, then raised again once the previous handlers are
-    back, as if they had come right after. (Blocking them would not do: the kernel then hands
-    them to one of DuckDB's threads, and Python runs the handler in the main thread all the same.)"""
-    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
-        yield
-        return
-    noted: list[int] = []
-    previous = {held: signal.signal(held, lambda signum, frame: noted.append(signum)) for held in HELD_SIGNALS}
-    try:
-        yield
-    finally:
-        for held, handler in previous.items():
-            signal.signal(held, handler if handler is not None else signal.SIG_DFL)
-        if noted:
-            signal.raise_signal(noted[0])
 
 
 class Ledger:

@@ -190,7 +190,7 @@ class Loader:
         )
         try:
             record.finished(runs)
-        except KeyboardInterrupt:  # held until the write was done (ledger.signals_held): it is recorded
+        except KeyboardInterrupt:  # held until the write was done (held_signals.signals_held): it is recorded
             raise Interrupted(dates, done=outcome) from None
         if results.ok:  # then `runner status` need not compile the models to know their code
             self.dbt.remember_built_code({node_name(run.unique_id): run.code_fingerprint

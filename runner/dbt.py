@@ -16,7 +16,7 @@ from pathlib import Path
 
 from runner import code_cache
 from runner.artifacts import ArtifactError, RunResults, one_line, read_run_results
-from runner.engines import release_warehouse
+from runner.duckdb_file import release_warehouse
 from runner.errors import WarehouseError
 from runner.fingerprints import code_fingerprint
 from runner.project import PARTITIONED_MODELS_SELECTOR, PARTITIONED_SELECTOR, Project

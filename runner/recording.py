@@ -15,7 +15,7 @@ from runner.checks import Found, describe
 from runner.content import Content
 from runner.daily_files import DailyFiles
 from runner.dbt import Dbt, WarehouseError
-from runner.engines import built_models
+from runner.engine_seam import built_models
 from runner.fingerprints import code_fingerprint, file_fingerprint, modified_after
 from runner.ledger import Ledger, PartitionRun
 from runner.project import Project

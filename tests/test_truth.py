@@ -329,7 +329,7 @@ LOCK_RELEASED_AFTER_THE_FIRST_ATTEMPT = """
 import pathlib, subprocess, sys
 from runner import dbt, loading
 from runner.cli import main
-from runner.engines import release_warehouse
+from runner.duckdb_file import release_warehouse
 warehouse, release = sys.argv[1], pathlib.Path(sys.argv[2])
 HOLD = ("import duckdb, pathlib, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True)\\n"
         "while not pathlib.Path(sys.argv[2]).exists(): time.sleep(0.02)")

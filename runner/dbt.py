@@ -7,47 +7,22 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 import uuid
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 from runner import code_cache
-from runner.artifacts import ArtifactError, RunResults, one_line, read_run_results
+from runner.artifacts import one_line
 from runner.duckdb_file import release_warehouse
 from runner.errors import WarehouseError
 from runner.fingerprints import code_fingerprint
+from runner.in_process import collector_paused, environment, stderr_to
+from runner.invocation import Invocation
 from runner.project import PARTITIONED_MODELS_SELECTOR, PARTITIONED_SELECTOR, Project
 
 # What the engine (a Spark JVM, a library) writes to stderr while dbt runs, appended, beside the
 # invocations' folders: Spark's log lines reach neither the terminal nor the runner's output.
 ENGINE_LOG = "engine.log"
 PARTIAL_PARSE = "partial_parse.msgpack"  # what dbt keeps of a parse, in each invocation's folder
-
-
-@dataclass(frozen=True)
-class Invocation:
-    """One dbt invocation: its own artifacts folder, and the error if dbt stopped before writing results."""
-
-    target_path: Path
-    error: str | None
-    exception: BaseException | None = None
-
-    @property
-    def run_results(self) -> Path:
-        return self.target_path / "run_results.json"
-
-    @property
-    def log_file(self) -> Path:
-        return self.target_path / "dbt.log"
-
-    def results(self) -> RunResults:
-        """This invocation's own run_results.json, read; ArtifactError when dbt stopped before it."""
-        if self.error:
-            raise ArtifactError(self.error)
-        return read_run_results(self.run_results)
 
 
 class Dbt:
@@ -223,54 +198,6 @@ class Dbt:
         except DbtRuntimeError as error:
             raise WarehouseError(one_line(str(error)) or type(error).__name__) from None
         return list(table.column_names), [tuple(row) for row in table.rows]
-
-
-@contextmanager
-def environment(**values: str):
-    """Set environment variables for one dbt invocation, then put them back as they were."""
-    previous = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-@contextmanager
-def stderr_to(path: Path):
-    """Send what is written to file descriptor 2 while dbt runs to a file: dbt itself prints nothing
-    (--log-level none), but a Spark session started by dbt-spark is a JVM that inherits the runner's
-    stderr and writes its WARN lines there for as long as it lives. Python's sys.stderr is flushed
-    first, so nothing of the runner's own goes astray."""
-    sys.stderr.flush()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    saved = os.dup(2)
-    with open(path, "ab") as log:
-        os.dup2(log.fileno(), 2)
-    try:
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-@contextmanager
-def collector_paused():
-    """No cyclic garbage collection while dbt imports and loads the project. They build over 150,000
-    long-lived objects, and every collection meanwhile walks them all again: a quarter of a
-    backfill's time went to it (docs/performance.md)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def end_of_command() -> None:

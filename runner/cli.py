@@ -41,21 +41,19 @@ from runner.holdings import Holdings
 from runner.ledger import Ledger
 from runner.loading import invocations
 from runner.planning import DEFAULT_SELECTION, gather
+from runner.progress import Progress
 from runner.recording import record_hand_run, unrecorded_hand_runs
 from runner.render import (
-    Progress,
-    backfill_json,
     backfill_summary,
     dry_run_output,
     health_bar,
-    history_json,
     history_lines,
     loading_line,
     nothing_to_do_output,
-    status_json,
     status_table,
     watch_line,
 )
+from runner.render_json import backfill_json, history_json, status_json
 from runner.state_table import counts_line
 from runner.states import AWAITING, PartitionStatus
 from runner.watching import AnotherWatcher, Watcher, WatchSettings, one_watcher

@@ -19,7 +19,7 @@ from typing import Literal, TypedDict
 from runner.backfills import BackfillResult
 from runner.loading import Outcome
 from runner.planning import Planned
-from runner.render import days_json, partition_outcomes, plan_entries
+from runner.render_json import days_json, partition_outcomes, plan_entries
 from runner.state_table import WAITING, PartitionStatus
 
 

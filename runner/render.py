@@ -1,4 +1,5 @@
-"""Rendering for people (tables, lines) and for programs (JSON)."""
+"""Rendering for people: tables and lines (a load's progress: runner/progress.py); where an output
+may be JSON instead (--json), the JSON is runner/render_json.py's."""
 
 from __future__ import annotations
 
@@ -11,16 +12,12 @@ import click
 from runner.artifacts import BAD_STATUSES, node_name
 from runner.backfills import BackfillResult
 from runner.ledger import PartitionRun
-from runner.loading import Outcome
 from runner.planning import Planned
+from runner.render_json import backfill_json, plan_entries
 from runner.state_table import STATES, WAITING, State, counts_line, look
 from runner.states import AWAITING, LATE, PartitionStatus, invocation_outcome
 
 STATUS_COLUMNS = ("partition_date", "state", "rows", "last_run_at", "invocation_id", "took", "message")
-
-
-def status_json(statuses: list[PartitionStatus]) -> str:
-    return json.dumps([status.as_dict() for status in statuses], indent=2)
 
 
 def status_table(statuses: list[PartitionStatus]) -> str:
@@ -51,20 +48,6 @@ def took(status: PartitionStatus) -> str | None:
     if (status.chunk_partitions or 1) == 1:
         return f"{status.duration:.2f}s"
     return f"{status.duration:.2f}s ({status.chunk_seconds:.1f}s for a chunk of {status.chunk_partitions})"
-
-
-def outcome_lines(outcome: Outcome) -> list[str]:
-    """One line per partition of an invocation."""
-    lines = []
-    for day in outcome.dates:
-        if outcome.ok:
-            rows = outcome.rows.get(day)
-            lines.append(f"{day}  loaded  {rows if rows is not None else '?'} rows  ({outcome.seconds:.1f}s)")
-        else:
-            lines.append(f"{day}  failed  {outcome.message}")
-    return lines
-
-
 
 
 def health_bar(statuses: list[PartitionStatus], colour: bool) -> str:
@@ -111,18 +94,6 @@ def history_lines(runs: list[PartitionRun], primary_model: str) -> list[str]:
     return lines
 
 
-def history_json(runs: list[PartitionRun]) -> str:
-    invocations: dict[str, dict] = {}
-    for run in sorted(runs, key=lambda r: r.recorded_at, reverse=True):
-        entry = invocations.setdefault(run.invocation_id, {"invocation_id": run.invocation_id, "nodes": []})
-        entry["nodes"].append({
-            "unique_id": run.unique_id, "resource_type": run.resource_type, "status": run.status,
-            "message": run.message, "failures": run.failures, "rows": run.rows_loaded, "execution_time": run.execution_time,
-            "completed_at": run.completed_at.isoformat() + "Z" if run.completed_at else None,
-        })
-    return json.dumps(list(invocations.values()), indent=2)
-
-
 def loading_line(dates: list[date], invocations: int, parsed: bool) -> str:
     """What a load is about to do, printed before dbt starts."""
     days = f"{dates[0]}" if len(dates) == 1 else f"{len(dates)} partitions, {dates[0]} to {dates[-1]},"
@@ -142,40 +113,6 @@ def summary_lines(loaded: int, failed: list[tuple[date, str]], not_run: int, int
     return [head, *(f"  failed {day}: {message}" for day, message in failed)]
 
 
-class Progress:
-    """A progress bar with counts and ETA on a terminal; a line per partition otherwise."""
-
-    def __init__(self, total: int, enabled: bool, lines: bool):
-        self.total, self.enabled, self.lines = total, enabled, lines
-        self.loaded = self.failed = 0
-        self._bar = None
-
-    def __enter__(self):
-        if self.enabled:
-            self._bar = click.progressbar(length=self.total, label="loading", show_eta=True, show_pos=True,
-                                          item_show_func=lambda _: f"{self.loaded} loaded, {self.failed} failed")
-            self._bar.__enter__()
-        return self
-
-    def advance(self, outcome: Outcome) -> None:
-        if outcome.ok:
-            self.loaded += len(outcome.dates)
-        else:
-            self.failed += len(outcome.dates)
-        if self._bar is not None:
-            self._bar.update(len(outcome.dates), outcome)
-            if not outcome.ok:  # failures stay visible above the bar
-                click.echo("\r\033[K" + "\n".join(outcome_lines(outcome)), err=True)
-        elif self.lines:
-            for line in outcome_lines(outcome):
-                click.echo(line)
-
-    def __exit__(self, *exc):
-        if self._bar is not None:
-            self._bar.__exit__(*exc)
-        return False
-
-
 def days_text(days: list[date]) -> str:
     """Days by name, or their count's first and last: never a range that reads as every day between."""
     if len(days) <= 5:
@@ -192,38 +129,6 @@ def waiting_lines(waiting: list[PartitionStatus]) -> list[str]:
             their = "its file" if len(days) == 1 else "their files"
             lines.append(f"{len(days)} {what.format(their=their)}{':' if len(days) <= 5 else ','} {days_text(days)}")
     return lines
-
-
-def days_json(days: list[date]) -> dict:
-    return {"count": len(days), "first": days[0].isoformat() if days else None,
-            "last": days[-1].isoformat() if days else None, "dates": [day.isoformat() for day in days]}
-
-
-def waiting_json(waiting: list[PartitionStatus]) -> dict:
-    """The awaiting and the late days, for programs: `late.count` is what an operator alerts on."""
-    return {state: days_json([status.partition_date for status in waiting if status.state == state]) for state in WAITING}
-
-
-def partition_outcomes(outcome: Outcome) -> list[dict]:
-    """One object per partition of an invocation, for programs (backfill --json, watch --json)."""
-    return [{"partition_date": day.isoformat(), "outcome": "loaded" if outcome.ok else "failed",
-             "rows": outcome.rows.get(day), "invocation_id": outcome.invocation_id, "attempts": outcome.attempts,
-             "message": outcome.message} for day in outcome.dates]
-
-
-def backfill_json(outcomes: list[Outcome], dates: list[date], interrupted: bool, seconds: float,
-                  waiting: list[PartitionStatus] | None = None, wall_seconds: float | None = None) -> str:
-    """The whole backfill for programs: a summary and one object per partition."""
-    partitions = [entry for outcome in outcomes for entry in partition_outcomes(outcome)]
-    done = {p["partition_date"] for p in partitions}
-    partitions += [{"partition_date": day.isoformat(), "outcome": "not run", "rows": None, "invocation_id": None,
-                    "attempts": 0, "message": "interrupted before it ran" if interrupted else "stopped by --fail-fast"}
-                   for day in dates if day.isoformat() not in done]
-    counts = {kind: sum(1 for p in partitions if p["outcome"] == kind) for kind in ("loaded", "failed", "not run")}
-    summary = {**counts, **waiting_json(waiting or []), "interrupted": interrupted, "seconds": round(seconds, 3),
-               "wall_seconds": round(wall_seconds, 3) if wall_seconds is not None else None}
-    return json.dumps({"summary": summary,
-                       "partitions": sorted(partitions, key=lambda p: p["partition_date"])}, indent=2)
 
 
 def watch_line(event: dict) -> tuple[str, bool]:
@@ -254,12 +159,6 @@ def watch_line(event: dict) -> tuple[str, bool]:
     if kind == "ignored":
         return f"ignored {event['path']}: {event['message']}", True
     return f"{kind}: {event['message']}" if event.get("message") else kind, True
-
-
-def plan_entries(planned: list[Planned], chunks: list[list[date]]) -> list[dict]:
-    """Each planned partition with the number of the dbt invocation that would load it (--dry-run --json)."""
-    number = {day: n for n, chunk in enumerate(chunks, 1) for day in chunk}
-    return [{**item.as_dict(), "invocation": number[item.partition_date]} for item in planned]
 
 
 def dry_run_output(planned: list[Planned], chunks: list[list[date]], total: int, waiting: list[PartitionStatus],

@@ -20,7 +20,7 @@ from runner.events import load_events
 from runner.loading import Outcome
 from runner.planning import DEFAULT_SELECTION, gather
 from runner.project import Project, UsageProblem
-from runner.render import waiting_json
+from runner.render_json import waiting_json
 from runner.state_table import WAITING
 
 Event = dict  # one thing the watcher did or saw, as printed (one JSON object per line with --json)

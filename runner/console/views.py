@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from itertools import groupby
 from pathlib import Path
 
@@ -26,12 +26,16 @@ class Cell:
     status: PartitionStatus
     state: str
     index: int  # in the calendar's dates
-    row: int  # weekday, 1 = Monday
-    column: int  # week of the strip, 1 = the first
+    row: int  # week of the month, 1 = the first
+    column: int  # weekday, 1 = Monday
 
     @property
     def day(self) -> str:
         return self.status.partition_date.isoformat()
+
+    @property
+    def day_of_month(self) -> int:
+        return self.status.partition_date.day
 
     @property
     def look(self):
@@ -39,11 +43,16 @@ class Cell:
 
 
 @dataclass
+class Month:
+    name: str
+    weeks: int
+    cells: list[Cell] = field(default_factory=list)
+
+
+@dataclass
 class Year:
     year: int
-    weeks: int
-    months: list[tuple[int, str]] = field(default_factory=list)
-    cells: list[Cell] = field(default_factory=list)
+    months: list[Month] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,44 @@ class Calendar:
 
     def counts(self) -> Counter:
         return Counter(self.states)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of consecutive days in one state: one element of a health bar however many days."""
+
+    start: date
+    end: date
+    state: str
+    first: int  # the index of its first day in the overview's dates
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def look(self):
+        return look(self.state)
+
+    @property
+    def label(self) -> str:
+        span = f"{self.start}" if self.start == self.end else f"{self.start} to {self.end}"
+        return f"{span}: {self.look.label} ({self.days} day{'' if self.days == 1 else 's'})"
+
+
+@dataclass(frozen=True)
+class HealthBar:
+    """A model's (or the whole partition's) states over the whole range, as runs of days."""
+
+    key: str  # "partition", or the model's name
+    title: str
+    segments: list[Segment]
+
+
+@dataclass(frozen=True)
+class Tick:
+    at: float  # percent of the range from its start
+    label: str
 
 
 @dataclass(frozen=True)
@@ -79,6 +126,8 @@ class Overview:
     bars: list[Bar]
     max_rows: int
     shown_states: set[str] | None  # the state filter; None shows every state
+    health: list[HealthBar] = field(default_factory=list)  # the whole partition's, then each model's
+    ticks: list[Tick] = field(default_factory=list)  # the health bars' time axis
 
     @property
     def loading(self) -> bool:
@@ -114,19 +163,22 @@ def skipped_models(runs: list[PartitionRun]) -> set[tuple[date, str]]:
 
 
 def _years(dates: list[date], states: list[str], statuses: list[PartitionStatus], shown: set[str] | None) -> list[Year]:
-    """Each year as a calendar strip: a column per week (Monday first), a row per weekday."""
+    """Each year as its months, each month a calendar as on a wall: a column per weekday (Monday
+    first), a row per week, every day with its number."""
     years: list[Year] = []
     for year, days in groupby(range(len(dates)), key=lambda index: dates[index].year):
-        days = list(days)
-        first_monday = dates[days[0]] - timedelta(days=dates[days[0]].weekday())
-        strip = Year(year, (dates[days[-1]] - first_monday).days // 7 + 1)
-        for index in days:
-            day = dates[index]
-            column = (day - first_monday).days // 7 + 1
-            if day.day == 1 or index == days[0]:
-                strip.months.append((column, MONTHS[day.month - 1]))
-            if shown is None or states[index] in shown:
-                strip.cells.append(Cell(statuses[index], states[index], index, day.weekday() + 1, column))
+        strip = Year(year)
+        for _, month_days in groupby(days, key=lambda index: dates[index].month):
+            month_days = list(month_days)
+            first = dates[month_days[0]].replace(day=1)
+            last = dates[month_days[-1]]
+            offset = first.weekday()
+            month = Month(MONTHS[first.month - 1], (offset + last.day - 1) // 7 + 1)
+            for index in month_days:
+                day = dates[index]
+                if shown is None or states[index] in shown:
+                    month.cells.append(Cell(statuses[index], states[index], index, (offset + day.day - 1) // 7 + 1, day.weekday() + 1))
+            strip.months.append(month)
         years.append(strip)
     return years
 
@@ -161,9 +213,9 @@ def build(project: Project, dates: list[date], shown_states: set[str] | None = N
                    for status in heatmap.statuses])
         for heatmap in heatmaps[1:]
     ]
-    # One calendar, and a model's own only where the models do not all agree with it.
-    if any(not _agrees(state, overall_states[i]) for _, states in models for i, state in enumerate(states)):
-        drawn += models
+    # One calendar, and a model's own only where that model does not agree with it.
+    drawn += [(heatmap, states) for heatmap, states in models
+              if any(not _agrees(state, overall_states[i]) for i, state in enumerate(states))]
     calendars = [
         Calendar(heatmap.model or "partition", "All models" if heatmap.model is None else heatmap.model, _subtitle(heatmap),
                  states, heatmap.statuses, _years(dates, states, heatmap.statuses, shown_states))
@@ -173,7 +225,39 @@ def build(project: Project, dates: list[date], shown_states: set[str] | None = N
     primary = next((h for h in heatmaps if h.model == project.models.primary), overall)
     return Overview(project_name(project), project.project_dir, dates, calendars, overall.statuses,
                     [(state, counts.get(state, 0)) for state in legend_states(set(counts))],
-                    *_bars(primary, overall_states), shown_states)
+                    *_bars(primary, overall_states), shown_states,
+                    [health_bar(heatmap, states, dates) for heatmap, states in [(overall, overall_states), *models]],
+                    ticks(dates))
+
+
+def segments(dates: list[date], states: list[str]) -> list[Segment]:
+    """Consecutive days in the same state as one segment (ten years of one state: one segment)."""
+    found: list[Segment] = []
+    for state, run in groupby(range(len(dates)), key=lambda index: states[index]):
+        run = list(run)
+        found.append(Segment(dates[run[0]], dates[run[-1]], state, run[0]))
+    return found
+
+
+def health_bar(heatmap: Heatmap, states: list[str], dates: list[date]) -> HealthBar:
+    return HealthBar(heatmap.model or "partition", "All models" if heatmap.model is None else heatmap.model,
+                     segments(dates, states))
+
+
+def ticks(dates: list[date], most: int = 12) -> list[Tick]:
+    """The health bars' axis: the finest of month, quarter and year starts that gives at most
+    `most` marks (a January is named by its year), none at the ends."""
+    total = len(dates)
+    # Not at the very ends: the first and last dates are written there.
+    starts = [(index, day) for index, day in enumerate(dates) if day.day == 1 and 0.03 <= index / total <= 0.97]
+    for every in (1, 3, 12):
+        chosen = [(index, day) for index, day in starts if (day.month - 1) % every == 0]
+        if len(chosen) <= most:
+            return [Tick(round(100 * index / total, 3), str(day.year) if day.month == 1 else MONTHS[day.month - 1])
+                    for index, day in chosen]
+    years = [(index, day) for index, day in starts if day.month == 1]
+    step = -(-len(years) // most)
+    return [Tick(round(100 * index / total, 3), str(day.year)) for index, day in years[::step]]
 
 
 def _bars(primary: Heatmap, states: list[str]) -> tuple[list[Bar], int]:

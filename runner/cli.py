@@ -56,7 +56,8 @@ from runner.render import (
 from runner.render_json import backfill_json, history_json, status_json
 from runner.state_table import counts_line
 from runner.states import AWAITING, PartitionStatus
-from runner.watching import AnotherWatcher, Watcher, WatchSettings, one_watcher
+from runner.watch_lock import AnotherWatcher, one_watcher
+from runner.watching import Watcher, WatchSettings
 
 
 @click.group()

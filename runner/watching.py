@@ -3,11 +3,8 @@ file is complete (runner/arrivals.py), through the backfill's own loading path, 
 
 from __future__ import annotations
 
-import fcntl
-import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -17,9 +14,9 @@ from runner.arrivals import Arrivals
 from runner.backfills import BackfillResult, LoadSettings, SeedError
 from runner.dbt import Dbt
 from runner.events import load_events
+from runner.folder_events import FolderEvents
 from runner.loading import Outcome
 from runner.planning import DEFAULT_SELECTION, gather
-from runner.project import Project, UsageProblem
 from runner.render_json import waiting_json
 from runner.state_table import WAITING
 
@@ -34,37 +31,7 @@ class WatchSettings:
     rescan: float = 600.0  # seconds between catch-ups of the whole range: a safety net for missed events
 
 
-def lock_path(project: Project) -> Path:
-    return project.ledger_path.with_name(project.ledger_path.name + ".watch.lock")
-
-
-class AnotherWatcher(UsageProblem):
-    """Another process holds the warehouse's watch lock: `holder` is the PID it wrote there."""
-
-    def __init__(self, holder: str, project: Project, path: Path):
-        super().__init__(f"another runner watch (PID {holder}) is watching this warehouse "
-                         f"({project.warehouse_path}); its lock: {path}")
-        self.holder = holder
-
-
-@contextmanager
-def one_watcher(project: Project) -> Iterator[None]:
-    """Hold the warehouse's watch lock (released by the kernel when the process ends, however it ends)."""
-    path = lock_path(project)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            raise AnotherWatcher(handle.read().strip() or "unknown", project, path) from None
-        handle.truncate(0)
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
-        yield
-
-
-class Watcher:
+class Watcher(FolderEvents):
     """Loads what needs it, now and whenever a daily file arrives, changes or is fixed."""
 
     def __init__(self, dbt: Dbt, load: LoadSettings, watch: WatchSettings, report: Callable[[Event], None]):
@@ -173,53 +140,6 @@ class Watcher:
             return False
         self.broken_key = None
         return True
-
-    def saw(self, changes: set[tuple[object, str]]) -> None:
-        """Take one batch of file events: arrivals, rewrites, deletions, and files that are not daily files."""
-        import watchfiles
-
-        kinds: dict[Path, set] = {}
-        for change, name in changes:
-            kinds.setdefault(Path(name), set()).add(change)
-        defined = self.project.defined_partitions()
-        start, end = defined.bounds()
-        for folder in [path for path in kinds if self.project.daily_files.may_hold(path) and path.is_dir()]:
-            # A dated folder moved into place brings its files with it, without an event of their own.
-            for path in folder.rglob("*"):
-                kinds.setdefault(path, {watchfiles.Change.added})
-        for path, seen in sorted(kinds.items()):
-            if path == self.project.source_dir:
-                continue
-            day = self.project.partition_of_file(path)
-            if day is not None and day > end and defined.end is None and path.exists():  # an open end reaches it
-                self.wait_for_its_day(day, path)
-            elif day is None or not start <= day <= end:
-                self.ignore(path, day, start, end)
-            elif os.path.lexists(path) and not path.exists():  # a link that leads nowhere readable (a loop)
-                self.arrivals.forget(path)
-                self.retry_at[day] = time.monotonic()  # its load fails now, saying why
-            elif not path.exists():
-                self.arrivals.forget(path)
-                self.report({"event": "deleted", "partition_date": day.isoformat(), "path": str(path),
-                             "message": "the partition keeps what it holds; runner status shows it stale if it was loaded"})
-            else:
-                self.arrivals.saw(path, renamed=watchfiles.Change.modified not in seen)
-
-    def wait_for_its_day(self, day: date, path: Path) -> None:
-        """A file for a day not closed yet: its partition is not defined until the day closes."""
-        if day not in self.early:
-            self.report({"event": "early", "partition_date": day.isoformat(), "path": str(path),
-                         "message": "its day has not closed yet: it loads when it does"})
-        self.early[day] = path
-
-    def ignore(self, path: Path, day: date | None, start: date, end: date) -> None:
-        # Hidden files are how writers stage a file before renaming it into place: not worth a line.
-        if path in self.ignored or path.name.startswith(".") or path.is_dir():
-            return
-        self.ignored.add(path)
-        reason = (f"outside the defined partitions ({start} to {end})" if day is not None
-                  else f"not a daily file ({self.project.daily_files.describe()})")
-        self.report({"event": "ignored", "path": str(path), "message": reason})
 
     def load_complete(self) -> BackfillResult | None:
         """Load the files complete now, together (one chunk), and any held back for the code."""

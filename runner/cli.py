@@ -5,54 +5,34 @@ from __future__ import annotations
 import json
 import sys
 import time
-from datetime import date
 
 import click
 
-from runner import backfills
 from runner.arrivals import still_arriving
 from runner.backfills import LoadSettings
-from runner.cli_parts import (
+from runner.cli_loads import load_and_report, stream_backfill
+from runner.cli_parts import defined_bounds, expected_errors, open_project, plan_backfill, prepare, resolve_range, valid_target
+from runner.dbt import Dbt
+from runner.fingerprints import Unreadable, file_fingerprint
+from runner.forgetting import forget as forget_partitions
+from runner.ledger import Ledger
+from runner.options import (
     DATE,
     LATEST,
     PartitionDate,
     chunk_options,
-    defined_bounds,
-    expected_errors,
     in_an_existing_folder,
     json_lines_option,
-    open_project,
     output_options,
-    plan_backfill,
-    prepare,
     range_options,
-    resolve_range,
     retries_option,
     selection_option,
     settle_option,
     source_dir_option,
-    stream_backfill,
-    valid_target,
 )
-from runner.dbt import Dbt
-from runner.fingerprints import Unreadable, file_fingerprint
-from runner.forgetting import forget as forget_partitions
-from runner.holdings import Holdings
-from runner.ledger import Ledger
-from runner.loading import invocations
 from runner.planning import DEFAULT_SELECTION, gather
-from runner.progress import Progress
 from runner.recording import record_hand_run, unrecorded_hand_runs
-from runner.render import (
-    backfill_summary,
-    dry_run_output,
-    health_bar,
-    history_lines,
-    loading_line,
-    nothing_to_do_output,
-    status_table,
-    watch_line,
-)
+from runner.render import dry_run_output, health_bar, history_lines, nothing_to_do_output, status_table, watch_line
 from runner.render_json import backfill_json, history_json, status_json
 from runner.state_table import counts_line
 from runner.states import AWAITING, PartitionStatus
@@ -332,25 +312,6 @@ def ui(ctx, port, host, source_dir):
     click.echo(f"serving {server.url(sock)} (Ctrl-C to stop)")
     server.serve(project, sock)
     click.echo("stopped")
-
-
-def load_and_report(dbt: Dbt, dates: list[date], settings: LoadSettings, quiet: bool = False, as_json: bool = False,
-                    waiting: list[PartitionStatus] | None = None, looked: Holdings | None = None,
-                    started: float | None = None) -> int:
-    """Say what is about to load (before dbt starts: the first line comes at once), load the dates
-    with progress, then print the summary. Returns the exit code."""
-    if not (quiet or as_json) and sys.stderr.isatty():  # someone waits at a terminal: answer at once
-        chunks = invocations(dbt.project, dates, settings.chunk_size, settings.chunk_bytes)
-        click.echo(loading_line(dates, len(chunks), dbt.parsed), err=True)
-    if not dbt.parsed:
-        dbt = prepare(dbt.project)
-    progress = Progress(len(dates), enabled=not (quiet or as_json) and sys.stdout.isatty(), lines=not (quiet or as_json))
-    with progress:
-        result = backfills.backfill(dbt, dates, settings, progress.advance, looked)
-    result.wall_seconds = time.monotonic() - started if started is not None else None
-    for line, to_stderr in backfill_summary(result, waiting or [], as_json):
-        click.echo(line, err=to_stderr)
-    return result.exit_code
 
 
 def main():

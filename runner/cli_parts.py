@@ -1,106 +1,28 @@
-"""The command line's parts: argument types, shared options, the project and dbt opened for a
-command, and the rule that every expected error is one line with its exit code."""
+"""The command line's parts: the project and dbt opened for a command, its range of partitions, a
+backfill's plan (the console's too), and the rule that every expected error is one line with its
+exit code. The options and argument types: runner/options.py."""
 
 from __future__ import annotations
 
 import functools
-import math
-import time
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 
 import click
 
-from runner import backfills
 from runner.arrivals import still_arriving
 from runner.artifacts import ArtifactError
-from runner.backfills import DEFAULT_CHUNK_MB, DEFAULT_CHUNK_SIZE, DEFAULT_RETRIES, BackfillResult, LoadSettings
+from runner.backfills import LoadSettings
 from runner.dbt import Dbt, end_of_command
-from runner.events import Chunks, json_line, load_events, plan_event, summary_event
 from runner.holdings import Holdings
 from runner.ledger import LedgerError
 from runner.loading import invocations
-from runner.partitions import date_range, now, parse_partition_date
-from runner.planning import Planned, gather, parse_selection, plan
+from runner.options import SETTINGS, load_setting, megabytes_option  # noqa: F401 (runner/console/jobs.py imports them from here)
+from runner.partitions import date_range, now
+from runner.planning import Planned, gather, plan
 from runner.profiles import missing_adapter
 from runner.project import ProjectError, UsageProblem, checked_target, load_project
 from runner.state_table import WAITING, PartitionStatus, State
-
-LATEST = "latest"
-# A load's settings as the options take them (the defaults: runner/backfills.py); the console's
-# form is checked by the same types (load_setting), so both say the same of a bad value.
-SETTINGS = {
-    "chunk_size": ("--chunk-size", click.IntRange(min=1), DEFAULT_CHUNK_SIZE),
-    "chunk_mb": ("--chunk-mb", click.FloatRange(min=0, min_open=True), DEFAULT_CHUNK_MB),
-    "retries": ("--retries", click.IntRange(min=0), DEFAULT_RETRIES),
-}
-
-
-class PartitionDate(click.ParamType):
-    """A partition key on the command line: a real date written YYYY-MM-DD (or, where allowed, `latest`)."""
-
-    name = "DATE"
-
-    def __init__(self, latest: bool = False):
-        self.latest = latest
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, date) or (self.latest and value == LATEST):
-            return value
-        try:
-            return parse_partition_date(value)
-        except ValueError as error:
-            self.fail(str(error), param, ctx)
-
-
-DATE = PartitionDate()
-
-
-def megabytes_option(ctx, param, value) -> int:
-    """A positive, finite number of megabytes (MiB), as bytes."""
-    if not math.isfinite(value):
-        raise click.BadParameter(f"{value} is not a number of megabytes", ctx, param)
-    return max(1, int(value * 2**20))
-
-
-def load_setting(name: str, value) -> int | float:
-    """One of a load's settings (chunk_size, chunk_mb, retries) given as text or a number (None or
-    "": its default), checked as its option is on the command line: click.BadParameter, whose
-    format_message() is the line the command line prints after "Error: "."""
-    option, kind, default = SETTINGS[name]
-    value = default if value is None or value == "" else value
-    try:
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            kind.fail(f"{value!r} is not a number")
-        converted = kind.convert(str(value), None, None)
-        if name == "chunk_mb":
-            megabytes_option(None, None, converted)  # finite
-        return converted
-    except click.BadParameter as error:
-        error.param_hint = f"'{option}'"
-        raise
-
-
-def selection_option(ctx, param, value):
-    try:
-        return parse_selection(value)
-    except ValueError as error:
-        raise click.BadParameter(str(error), ctx, param) from None
-
-
-def source_dir_option(command):
-    return click.option(
-        "--source-dir", type=click.Path(file_okay=False), default=None,
-        help="Folder of the daily files (default: the source_dir var of dbt_project.yml).",
-    )(command)
-
-
-def range_options(command):
-    """--start/--end, inclusive, defaulting to the partitions defined in dbt_project.yml."""
-    command = click.option("--end", type=DATE, help="Last partition, included (default: partitions_end_date, else the last "
-                           "complete day: yesterday, moved by partitions_end_offset).")(command)
-    return click.option("--start", type=DATE, help="First partition, included (default: the defined start).")(command)
 
 
 def expected_errors(command):
@@ -145,12 +67,6 @@ def resolve_range(project, start: date | None, end: date | None, last: int | Non
     return date_range(start, end)
 
 
-def in_an_existing_folder(ctx, param, value):
-    """A file to write whose folder exists: a mistyped path must not make folders (at / even)."""
-    if value is not None and not Path(value).parent.is_dir():
-        raise click.BadParameter(f"{value}: there is no folder {Path(value).parent}", ctx, param)
-    return value
-
 
 def valid_target(name: str | None) -> str | None:
     try:
@@ -183,36 +99,6 @@ def prepare(project) -> Dbt:
     if parsed.error:
         raise click.ClickException(f"dbt could not parse the project: {parsed.error} (log: {parsed.log_file})")
     return dbt
-
-
-def retries_option(command):
-    return click.option("--retries", type=SETTINGS["retries"][1], default=DEFAULT_RETRIES, show_default=True,
-                        help="Tries again, with backoff, after a transient failure (a locked warehouse, an I/O error).")(command)
-
-
-def chunk_options(command):
-    command = click.option("--chunk-mb", "chunk_bytes", type=SETTINGS["chunk_mb"][1],
-                           default=DEFAULT_CHUNK_MB, show_default=True, callback=megabytes_option,
-                           help="Most megabytes of daily files per dbt invocation: bounds memory when days are large.")(command)
-    return click.option("--chunk-size", type=SETTINGS["chunk_size"][1], default=DEFAULT_CHUNK_SIZE, show_default=True,
-                        help="Most partitions per dbt invocation; 1 builds each partition on its own.")(command)
-
-
-def json_lines_option(command):
-    return click.option("--json-lines", is_flag=True,
-                        help="Print each event as it happens, one JSON object per line: the plan, each dbt invocation "
-                             "as it starts, each partition's outcome, the summary.")(command)
-
-
-def output_options(command):
-    command = click.option("--json", "as_json", is_flag=True, help="Print one JSON document at the end, nothing else.")(command)
-    return click.option("--quiet", is_flag=True, help="Print only the summary.")(command)
-
-
-def settle_option(command):
-    return click.option("--settle", type=click.FloatRange(min=0), default=2.0, show_default=True,
-                        help="Seconds a file written just now must stay unchanged before it loads; a file still being "
-                             "written (held open) is left for the next run.")(command)
 
 
 @dataclass(frozen=True)
@@ -259,27 +145,3 @@ def complete_files_only(project, planned: list[Planned], settle: float) -> tuple
     left = [PartitionStatus(item.partition_date, State.AWAITING, message="its file is still being written")
             for item in planned if project.source_file(item.partition_date) in arriving]
     return [item for item in planned if project.source_file(item.partition_date) not in arriving], left
-
-
-def stream_backfill(planned: BackfillPlan, settings: LoadSettings, dry_run: bool, started: float) -> int:
-    """`backfill --json-lines`: the plan, then (unless a dry run) each dbt invocation as it starts
-    and each partition's outcome, then the summary, each event a line on stdout as it happens
-    (runner/events.py). Returns the exit code, the same as without --json-lines."""
-    def emit(event) -> None:
-        click.echo(json_line(event))  # flushed
-
-    emit(plan_event(planned.planned, planned.chunks, len(planned.dates), planned.waiting))
-    if dry_run:
-        return 0
-    result = BackfillResult([])
-    if planned.loading:
-        dbt = planned.dbt if planned.dbt.parsed else prepare(planned.dbt.project)
-        chunks = Chunks()
-        result = backfills.backfill(dbt, planned.loading, settings,
-                                    lambda outcome: [emit(event) for event in load_events(outcome)], planned.holdings,
-                                    lambda dates: emit(chunks.event(dates)))
-        if result.set_aside:
-            click.echo(f"moved the unreadable warehouse aside: {result.set_aside}", err=True)
-    result.wall_seconds = time.monotonic() - started
-    emit(summary_event(result))
-    return result.exit_code

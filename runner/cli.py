@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 
 import click
 
+from runner import cli_show
 from runner.arrivals import still_arriving
 from runner.backfills import LoadSettings
 from runner.cli_loads import load_and_report, stream_backfill
@@ -21,7 +21,6 @@ from runner.options import (
     LATEST,
     PartitionDate,
     chunk_options,
-    in_an_existing_folder,
     json_lines_option,
     output_options,
     range_options,
@@ -30,11 +29,10 @@ from runner.options import (
     settle_option,
     source_dir_option,
 )
-from runner.planning import DEFAULT_SELECTION, gather
+from runner.planning import DEFAULT_SELECTION
 from runner.recording import record_hand_run, unrecorded_hand_runs
-from runner.render import dry_run_output, health_bar, history_lines, nothing_to_do_output, status_table, watch_line
-from runner.render_json import backfill_json, history_json, status_json
-from runner.state_table import counts_line
+from runner.render import dry_run_output, nothing_to_do_output, watch_line
+from runner.render_json import backfill_json
 from runner.states import AWAITING, PartitionStatus
 from runner.watch_lock import AnotherWatcher, one_watcher
 from runner.watching import Watcher, WatchSettings
@@ -50,6 +48,11 @@ def cli(ctx, project_dir, target):
     """Load daily partitions with dbt, backfill ranges and track every partition."""
     # When the command began: a load's summary says how long it took with dbt's start-up too.
     ctx.obj = {"project_dir": project_dir, "target": target, "started": time.monotonic()}
+
+
+# The commands that only show (runner/cli_show.py); those that load, record or forget are below.
+for command in (cli_show.status, cli_show.history, cli_show.report, cli_show.docs, cli_show.ui):
+    cli.add_command(command)
 
 
 @cli.command()
@@ -172,52 +175,6 @@ def watch(ctx, source_dir, settle, poll, once, chunk_size, chunk_bytes, retries,
 
 
 @cli.command()
-@range_options
-@source_dir_option
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
-@click.option("--model", metavar="MODEL", default=None,
-              help="Only this model's own result per partition: one of the project's partitioned models.")
-@click.option("--verify", is_flag=True,
-              help="Hash every partition's rows again and compare them with what was loaded (done anyway when "
-                   "something other than the runner wrote to the warehouse since the runner's last write).")
-@click.pass_context
-@expected_errors
-def status(ctx, start, end, source_dir, as_json, model, verify):
-    """Show each partition's state: materialized, failed, stale, missing, running, awaiting or late, with a health bar."""
-    project = open_project(ctx, source_dir)
-    if model is not None and model not in project.models.partitioned:  # the project's own models, known only now
-        raise click.BadParameter(f"{model!r} is not one of {', '.join(map(repr, project.models.partitioned))}.",
-                                 param_hint="'--model'")
-    dates = resolve_range(project, start, end)
-    evidence = gather(project, Dbt(project), dates, verify)
-    statuses = evidence.statuses(dates, model)
-    if not evidence.holdings.checked:  # on stderr: the JSON on stdout stays one document
-        click.echo(f"note: {evidence.holdings.unchecked}; the states are the ledger's", err=True)
-    if as_json:
-        click.echo(status_json(statuses))
-    else:
-        click.echo(health_bar(statuses, colour=sys.stdout.isatty()))
-        click.echo(status_table(statuses))
-
-
-@cli.command()
-@click.argument("partition", type=DATE)
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of lines.")
-@click.pass_context
-@expected_errors
-def history(ctx, partition, as_json):
-    """Every recorded run of one partition, newest first, with each node's status."""
-    project = open_project(ctx)
-    runs = Ledger(project.ledger_path).runs(partition, partition)
-    if as_json:
-        click.echo(history_json(runs))
-    elif not runs:
-        click.echo(f"{partition}: never run")
-    else:
-        click.echo("\n".join(history_lines(runs, project.models.primary)))
-
-
-@cli.command()
 @click.argument("run_results", type=click.Path(dir_okay=False), required=False)
 @source_dir_option
 @click.pass_context
@@ -255,63 +212,6 @@ def forget(ctx, partitions, source_dir):
     for day, held in removed.items():
         rows = " and ".join(f"{count} row{'' if count == 1 else 's'} of {model}" for model, count in held.items())
         click.echo(f"{day}: forgotten ({rows or 'no rows'} removed); it awaits its file")
-
-
-@cli.command()
-@click.option("--serve", is_flag=True, help="Then serve the site at http://127.0.0.1:PORT/ (this machine only) until Ctrl-C.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="The port for --serve (0: any free port).")
-@click.pass_context
-@expected_errors
-def docs(ctx, serve, port):
-    """Generate the docs site (lineage, every description) and a single HTML file to share; no partition needed."""
-    from runner import docs_site
-
-    site = docs_site.generate(open_project(ctx))
-    click.echo(f"docs site: {site.index}")
-    click.echo(f"single file to share (opens offline): {site.static_index}")
-    if serve:
-        server = docs_site.open_server(site, port)
-        click.echo(f"serving {docs_site.server_url(server)} (Ctrl-C to stop)")
-        docs_site.serve_until_interrupted(server)
-        click.echo("stopped")
-
-
-@cli.command()
-@range_options
-@source_dir_option
-@click.option("--out", type=click.Path(dir_okay=False), default=None, callback=in_an_existing_folder,
-              help="The HTML file to write, in an existing folder (default: target/partition_status.html in the project).")
-@click.pass_context
-@expected_errors
-def report(ctx, start, end, source_dir, out):
-    """Write the partition status page: the console's overview as one self-contained HTML file, fetching nothing."""
-    from runner.console import report  # the page's templates: only for this command
-
-    project = open_project(ctx, source_dir)
-    path, heatmaps = report.write(project, resolve_range(project, start, end), out)
-    summary = counts_line([status.state for status in heatmaps[0].statuses])  # as status counts them
-    click.echo(f"wrote {path}: {len(heatmaps[0].statuses)} partitions x {len(heatmaps) - 1} models; {summary}")
-
-
-@cli.command()
-@click.option("--port", type=click.IntRange(0, 65535), default=8580, show_default=True, help="The port (0: any free port).")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="The address to listen on; anything but loopback lets other machines start backfills.")
-@source_dir_option
-@click.pass_context
-@expected_errors
-def ui(ctx, port, host, source_dir):
-    """Serve the partition console: every partition live, its runs and logs, and backfills to launch."""
-    from runner.console import server
-
-    project = open_project(ctx, source_dir)
-    sock = server.bind(host, port)
-    if not server.is_loopback(host):
-        click.echo(f"Warning: --host {host}: the console is reachable from other machines, and anyone who reaches it "
-                   "can read the ledger and the logs and start backfills", err=True)
-    click.echo(f"serving {server.url(sock)} (Ctrl-C to stop)")
-    server.serve(project, sock)
-    click.echo("stopped")
 
 
 def main():

@@ -1,12 +1,18 @@
 """The console's web application (Starlette): the overview, a page per partition, the dbt logs,
 and backfills launched as `runner backfill` processes. Safe by default: only the bound host's
-name is served (DNS rebinding), and every state-changing request is a POST with the process's token."""
+name is served (DNS rebinding), and every state-changing request is a POST with the process's token.
+Live: /changes answers a cursor that moves whenever the ledger, the warehouse or the source folder
+does (whichever process wrote them) or the console's backfill has news; the page polls it and fetches
+its fragment again only when it moved."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import secrets
 import threading
+import time
 from contextlib import asynccontextmanager
 from datetime import date
 
@@ -26,6 +32,7 @@ from runner.partitions import date_range, parse_partition_date
 from runner.project import Project
 
 TOKEN_HEADER = "X-Console-Token"
+CURSOR_HEADER = "X-Console-Cursor"
 MAX_DAYS = 3660  # ten years a page: the range is the user's, and every day costs a file hash
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -52,6 +59,30 @@ class Console:
         self.name = views.project_name(project)
         # planning.collect may start dbt (a new hand run, changed code): one at a time in a process.
         self._reading = threading.Lock()
+        # What every other process changes when it loads or records: DuckDB writes a file's .wal
+        # first, and a new daily file changes its folder.
+        files = (project.ledger_path, project.warehouse_path)
+        self._watched = [*files, *(path.with_name(path.name + ".wal") for path in files), project.source_dir,
+                         project.hand_run_results]
+
+    def cursor(self) -> str:
+        """A short token that changes whenever what the pages show may have: the size and mtime of
+        the watched files, the console's backfill (each line it prints, its exit), and the minute
+        (a file late by now, a runner gone without a word). A few stat calls: no DuckDB, no dbt."""
+        parts = []
+        for path in self._watched:
+            try:
+                stat = os.stat(path)
+                parts.append(f"{stat.st_size}.{stat.st_mtime_ns}")
+            except OSError:
+                parts.append("-")
+        job = self.backfills.current
+        parts += [job.cursor if job else "-", str(int(time.time() // 60))]
+        return hashlib.blake2s("|".join(parts).encode(), digest_size=8).hexdigest()
+
+    @property
+    def root(self) -> str:
+        return f"{self.project.project_dir}/"
 
     def read(self, build, *args):
         with self._reading:
@@ -87,26 +118,40 @@ def _date(text: str | None, default: date, name: str) -> date:
         raise BadRequest(f"{name}: {error}") from None
 
 
-def _page(html: str, live: bool = False, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(html, status, headers={**SECURITY_HEADERS, "X-Console-Live": "1" if live else "0"})
+def _page(html: str, status: int = 200, cursor: str | None = None) -> HTMLResponse:
+    headers = {**SECURITY_HEADERS, CURSOR_HEADER: cursor} if cursor else SECURITY_HEADERS
+    return HTMLResponse(html, status, headers=headers)
 
 
 def overview(request: Request) -> Response:
     console: Console = request.app.state.console
+    cursor = console.cursor()  # before reading: a change made while it reads moves it again
     job = console.backfills.current
     pending = job.pending() if job else {}
     view = console.read(views.build, console.project, console.dates(request), console.shown_states(request), None, pending)
     fragment = request.url.path.startswith("/fragments/")
-    return _page(pages.overview(view, job, console.token, fragment=fragment), view.loading or bool(job and job.running))
+    return _page(pages.overview(view, job, console.token, fragment=fragment, cursor=cursor), cursor=cursor)
 
 
 def partition(request: Request) -> Response:
     console: Console = request.app.state.console
     day = _date(request.path_params["day"], None, "partition")
-    page = console.read(history.build, console.project, day, console.logs, console.name)
+    cursor = console.cursor()
     job = console.backfills.current
+    pending = job.pending().get(day.isoformat()) if job else None
+    page = console.read(history.build, console.project, day, console.logs, console.name)
     fragment = request.url.path.endswith("/fragment")
-    return _page(pages.partition(page, job, console.token, fragment), page.loading or bool(job and job.running))
+    return _page(pages.partition(page, job, console.token, fragment, cursor=cursor, pending=pending), cursor=cursor)
+
+
+async def changes(request: Request) -> Response:
+    """The change cursor, and the console's backfill as its events tell it: polled by the pages
+    (twice a second), which fetch their fragment again when the cursor is not the one they show."""
+    console: Console = request.app.state.console
+    cursor = console.cursor()
+    job = console.backfills.current
+    return JSONResponse({"cursor": cursor, "changed": cursor != request.query_params.get("since"),
+                         "job": job.progress(console.root) if job else None}, headers=SECURITY_HEADERS)
 
 
 def dbt_log(request: Request) -> Response:
@@ -168,12 +213,13 @@ async def launch(request: Request) -> Response:
         job = console.backfills.start(options)
     except Refused as error:
         return _refused(f"Refused: {error}")
-    return JSONResponse({"job": job.as_dict()}, 202, headers=SECURITY_HEADERS)
+    return JSONResponse({"job": job.as_dict(console.root)}, 202, headers=SECURITY_HEADERS)
 
 
 async def current_job(request: Request) -> Response:
-    job = request.app.state.console.backfills.current
-    return JSONResponse({"job": job.as_dict() if job else None}, headers=SECURITY_HEADERS)
+    console: Console = request.app.state.console
+    job = console.backfills.current
+    return JSONResponse({"job": job.as_dict(console.root) if job else None}, headers=SECURITY_HEADERS)
 
 
 async def bad_request(request: Request, error: BadRequest) -> Response:
@@ -216,7 +262,7 @@ def create_app(console: Console) -> Starlette:
             Route("/invocations/{invocation_id}/dbt.log", dbt_log),
             Route("/invocations/{invocation_id}/log", log_page),
             Route("/api/plan", plan, methods=["POST"]), Route("/api/backfill", launch, methods=["POST"]),
-            Route("/api/job", current_job),
+            Route("/api/job", current_job), Route("/changes", changes),
             Mount("/static", static, name="static"),
         ],
         middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=console.allowed_hosts), Middleware(RequireToken, console=console)],

@@ -94,15 +94,19 @@ class Job:
     options: Options
     process: subprocess.Popen
     started_at: datetime
-    plan: list[dict] | None = None  # the `plan` event's partitions
+    # The `plan` event's partitions; until it comes, the plan the page showed for these very
+    # options (made here a moment before), so that the page shows them queued at once.
+    plan: list[dict] | None = None
     running_now: list[str] = field(default_factory=list)  # the partitions of the last `chunk` event
     outcomes: dict[str, dict] = field(default_factory=dict)  # the `load` events, by partition
     ended: dict | None = None  # the `summary` event
     lines: list[str] = field(default_factory=list)
     returncode: int | None = None
+    seen: int = 0  # lines taken: with the exit code, what the console's change cursor knows of the job
 
     def take(self, line: str) -> None:
         """One line of the process's output: an event, or text."""
+        self.seen += 1
         try:
             event = json.loads(line)
         except ValueError:
@@ -156,10 +160,38 @@ class Job:
         return summary_lines(self.ended["loaded"], failed, self.ended["not_run"], self.ended["interrupted"],
                              self.ended["seconds"], self.ended["wall_seconds"])[0]
 
-    def as_dict(self) -> dict:
+    @property
+    def cursor(self) -> str:
+        """Changes whenever anything the page shows of the job does."""
+        return f"{self.process.pid}.{self.seen}.{self.returncode}"
+
+    def banner(self, root: str | None = None) -> str:
+        """One line for the page that launched it, following its events: how far it is, then its
+        summary and exit code (never "started" once it has ended). `root`: the project's folder,
+        left out of the paths in messages."""
+        if self.ended is not None:
+            text = f"Backfill finished (exit code {self.ended['exit_code']}): {self.summary}"
+        elif not self.running:
+            last = next((line for line in reversed(self.lines) if line.strip()), None)
+            text = f"Backfill ended (exit code {self.returncode})" + (f": {last}" if last else ", with no summary")
+        elif self.plan is None:
+            text = f"Backfill started (runner PID {self.process.pid}): planning"
+        else:
+            text = (f"Backfill started (runner PID {self.process.pid}): {self.done} of {self.total} partitions done"
+                    + (f", {self.failed} failed" if self.failed else ""))
+        return text.replace(root, "") if root else text
+
+    def progress(self, root: str | None = None) -> dict:
+        """What /changes tells the page of the job, cheaply (no DuckDB, no file)."""
+        return {"pid": self.process.pid, "running": self.running, "returncode": self.returncode,
+                "exit_code": self.ended["exit_code"] if self.ended else self.returncode, "done": self.done,
+                "failed": self.failed, "total": self.total, "ended": self.ended is not None or not self.running,
+                "banner": self.banner(root)}
+
+    def as_dict(self, root: str | None = None) -> dict:
         return {"options": self.options.as_dict(), "pid": self.process.pid, "running": self.running,
                 "returncode": self.returncode, "done": self.done, "failed": self.failed, "total": self.total,
-                "summary": self.summary, "lines": self.lines[-20:]}
+                "summary": self.summary, "lines": self.lines[-20:], "banner": self.banner(root)}
 
 
 class Backfills:
@@ -169,6 +201,7 @@ class Backfills:
         self.project = project
         self.current: Job | None = None
         self._lock = threading.Lock()
+        self._planned: tuple[Options, list[dict]] | None = None  # the last plan made, and for which options
 
     def _command(self, options: Options, *extra: str) -> list[str]:
         command = [sys.executable, "-m", "runner", "--project-dir", str(self.project.project_dir)]
@@ -192,7 +225,9 @@ class Backfills:
             raise Refused(error.format_message()) from None
         except (ProjectError, LedgerError, ArtifactError) as error:
             raise Refused(str(error)) from None
-        return plan_entries(planned.planned, planned.chunks)
+        entries = plan_entries(planned.planned, planned.chunks)
+        self._planned = (options, entries)
+        return entries
 
     def start(self, options: Options) -> Job:
         with self._lock:
@@ -204,7 +239,9 @@ class Backfills:
                 )
             process = subprocess.Popen(self._command(options, "--json-lines"), stdout=subprocess.PIPE,
                                        stderr=subprocess.STDOUT, text=True, env=self._environment(), stdin=subprocess.DEVNULL)
-            self.current = Job(options, process, datetime.now(UTC))
+            shown = self._planned
+            self.current = Job(options, process, datetime.now(UTC),
+                               plan=list(shown[1]) if shown is not None and shown[0] == options else None)
             threading.Thread(target=self._follow, args=(self.current,), daemon=True).start()
             return self.current
 

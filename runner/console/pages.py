@@ -50,8 +50,11 @@ def _inline_json(value) -> Markup:
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
-def _common(static: bool, token: str | None, root: Path | None = None) -> dict:
-    common = {"static": static, "token": token, "state_css": Markup(glyphs.stylesheet()), "root": f"{root}/" if root else None}
+def _common(static: bool, token: str | None, root: Path | None = None, cursor: str | None = None) -> dict:
+    """`cursor`: the console's change cursor as of just before the page was read (base.html gives it
+    to console.js, which fetches the page's fragment again when /changes answers another)."""
+    common = {"static": static, "token": token, "state_css": Markup(glyphs.stylesheet()), "root": f"{root}/" if root else None,
+              "cursor": cursor}
     if static:  # everything inline: the page opens from disk and fetches nothing
         common["inline_css"] = Markup(static_file("console.css"))
         common["inline_js"] = Markup(static_file("report.js"))
@@ -59,8 +62,8 @@ def _common(static: bool, token: str | None, root: Path | None = None) -> dict:
 
 
 def overview(view: Overview, job: Job | None = None, token: str | None = None, static: bool = False,
-             generated_at: datetime | None = None, fragment: bool = False) -> str:
-    context = {**_common(static, token, view.project_dir), "view": view, "job": job, "generated_at": generated_at,
+             generated_at: datetime | None = None, fragment: bool = False, cursor: str | None = None) -> str:
+    context = {**_common(static, token, view.project_dir, cursor), "view": view, "job": job, "generated_at": generated_at,
                "selected": view.shown_states or set(), "live": view.loading or bool(job and job.running)}
     if static:  # the details panel reads each cell's last run from the page itself
         root = context["root"]
@@ -74,8 +77,11 @@ def overview(view: Overview, job: Job | None = None, token: str | None = None, s
     return ENVIRONMENT.get_template(name).render(context)
 
 
-def partition(page: PartitionPage, job: Job | None, token: str, fragment: bool = False) -> str:
-    context = {**_common(False, token, page.project_dir), "page": page, "job": job, "live": page.loading or bool(job and job.running)}
+def partition(page: PartitionPage, job: Job | None, token: str, fragment: bool = False, cursor: str | None = None,
+              pending: str | None = None) -> str:
+    """`pending`: `queued` or `running` while the console's backfill has yet to load this partition."""
+    context = {**_common(False, token, page.project_dir, cursor), "page": page, "job": job, "pending": pending,
+               "load_again": ",".join(glyphs.SELECTABLE)}
     return ENVIRONMENT.get_template("_partition_body.html" if fragment else "partition.html").render(context)
 
 

@@ -1,10 +1,13 @@
-// The live console: refreshes the board while anything loads, and launches backfills.
+// The live console: fetches the board again whenever the console's change cursor moves, and
+// launches backfills (from the overview's form, or a partition page's "Load again").
 (function () {
   "use strict";
   var meta = document.querySelector('meta[name="console-token"]');
   var token = meta ? meta.content : "";
+  var cursorMeta = document.querySelector('meta[name="console-cursor"]');
+  var cursor = cursorMeta ? cursorMeta.content : null;  // as of just before this page was read
   var board = document.getElementById("board");
-  var FAST = 1000, SLOW = 10000;  // ms: while loading, otherwise
+  var POLL = 500;  // ms between two looks at /changes: a few stat calls on the console's side
 
   function post(url, body) {
     return fetch(url, {method: "POST", headers: {"Content-Type": "application/json", "X-Console-Token": token},
@@ -12,28 +15,48 @@
       .then(function (response) { return response.json().then(function (data) { data.httpStatus = response.status; return data; }); });
   }
 
-  // Swap the board only when it changed, keeping which runs were opened.
+  // Swap the board only when it changed, keeping which runs were opened. One fetch at a time, and
+  // one more if asked again while it ran; the cursor becomes the one the fragment was read at.
   var last = board ? board.innerHTML : "";
+  var fetching = null, again = false;
   function refresh() {
-    var url = board.dataset.refresh + window.location.search;
-    fetch(url, {headers: {"Accept": "text/html"}}).then(function (response) {
+    if (fetching) { again = true; return fetching; }
+    fetching = fetch(board.dataset.refresh + window.location.search, {headers: {"Accept": "text/html"}}).then(function (response) {
       if (!response.ok) { throw new Error(String(response.status)); }
-      board.dataset.live = response.headers.get("X-Console-Live") === "1" ? "1" : "0";
-      return response.text();
-    }).then(function (html) {
-      if (html !== last) {
-        var open = Array.prototype.map.call(board.querySelectorAll('.toggle[aria-expanded="true"]'),
-          function (button) { return button.closest("tbody").dataset.invocation; });
-        board.innerHTML = last = html;
-        board.querySelectorAll("tbody.run").forEach(function (run) {
-          setOpen(run.querySelector(".toggle"), open.indexOf(run.dataset.invocation) >= 0);
-        });
-      }
-    }).catch(function () { /* the console stopped or restarts: try again later */ })
-      .then(schedule);
+      var read = response.headers.get("X-Console-Cursor");
+      return response.text().then(function (html) {
+        if (html !== last) {
+          var open = Array.prototype.map.call(board.querySelectorAll('.toggle[aria-expanded="true"]'),
+            function (button) { return button.closest("tbody").dataset.invocation; });
+          board.innerHTML = last = html;
+          board.querySelectorAll("tbody.run").forEach(function (run) {
+            setOpen(run.querySelector(".toggle"), open.indexOf(run.dataset.invocation) >= 0);
+          });
+        }
+        if (read) { cursor = read; }
+      });
+    }).catch(function () { /* the console stopped or restarts: the next poll tries again */ })
+      .then(function () {
+        fetching = null;
+        if (again) { again = false; return refresh(); }
+      });
+    return fetching;
   }
-  function schedule() { window.setTimeout(refresh, board.dataset.live === "1" ? FAST : SLOW); }
-  if (board) { schedule(); }
+
+  // The backfill this page launched: its banner follows the job's events to its summary.
+  var launched = null;
+  var follow = function () {};
+  function poll() {
+    fetch("/changes?since=" + encodeURIComponent(cursor), {headers: {"Accept": "application/json"}}).then(function (response) {
+      if (!response.ok) { throw new Error(String(response.status)); }
+      return response.json();
+    }).then(function (data) {
+      follow(data.job);
+      if (data.cursor !== cursor) { return refresh(); }
+    }).catch(function () { /* the console stopped or restarts: try again */ })
+      .then(function () { window.setTimeout(poll, POLL); });
+  }
+  if (board && cursor !== null) { window.setTimeout(poll, POLL); }
 
   function setOpen(button, open) {
     if (!button) { return; }
@@ -46,12 +69,20 @@
     if (button) { setOpen(button, button.getAttribute("aria-expanded") !== "true"); }
   });
 
-  var form = document.getElementById("backfill");
+  // The overview's backfill form, or a partition page's "Load again" (that one day, whatever its state).
+  var form = document.getElementById("backfill") || document.getElementById("load-again");
   if (!form) { return; }
   var message = document.getElementById("launch-message");
+  var answer = document.createElement("span"), banner = document.createElement("span");
+  answer.className = "answer";
+  banner.className = "banner";
+  message.append(answer, " ", banner);
   var planBox = document.getElementById("plan");
   var startButton = document.getElementById("start-button");
   function options() {
+    if (form.id === "load-again") {
+      return {start: form.dataset.start, end: form.dataset.end, only: form.dataset.only};
+    }
     var only = Array.prototype.map.call(form.querySelectorAll('input[name="only"]:checked'), function (box) { return box.value; });
     var chosen = {start: form.start.value, end: form.end.value, only: only.join(","), chunk_size: form.chunk_size.value};
     ["chunk_mb", "retries"].forEach(function (name) {  // empty or absent: the CLI's default
@@ -59,13 +90,22 @@
     });
     return chosen;
   }
-  function say(text, isError) { message.textContent = text; message.className = isError ? "error" : ""; }
+  // The answer to this page's last request (a plan, a refusal), beside the banner of its backfill.
+  function say(text, isError) { answer.textContent = text; answer.className = isError ? "answer error" : "answer"; }
+  follow = function (job) {
+    if (!job || job.pid !== launched) { return; }
+    banner.textContent = job.banner;
+    banner.className = "banner" + (job.ended ? (job.exit_code === 0 ? " ok" : " error") : "");
+    if (job.ended) { launched = null; }
+  };
   form.addEventListener("input", function () { startButton.disabled = true; planBox.textContent = ""; });
+  var planned = null;  // the options of the plan shown: Start launches exactly those
 
   document.getElementById("plan-button").addEventListener("click", function () {
     say("Planning (as runner backfill --dry-run)\u2026", false);
     startButton.disabled = true;
-    post("/api/plan", options()).then(function (data) {
+    planned = options();
+    post("/api/plan", planned).then(function (data) {
       if (data.error) { say(data.error, true); return; }
       planBox.textContent = "";
       var table = document.createElement("table");
@@ -74,17 +114,20 @@
         [item.partition_date, item.state, item.reason].forEach(function (text) { row.insertCell().textContent = text; });
       });
       planBox.appendChild(table);
-      say(data.plan.length + " partitions would run in " + data.invocations + " dbt invocation(s) (dry run: nothing changed)", false);
+      say(data.plan.length ? data.plan.length + " partitions would run in " + data.invocations + " dbt invocation(s) (dry run: nothing changed)"
+                           : "Nothing would run (dry run: nothing changed).", false);
       startButton.disabled = data.plan.length === 0;
     }).catch(function (error) { say("The console did not answer: " + error, true); });
   });
 
   startButton.addEventListener("click", function () {
     startButton.disabled = true;
-    post("/api/backfill", options()).then(function (data) {
+    post("/api/backfill", planned || options()).then(function (data) {
       if (data.error) { say(data.error, true); return; }
-      say("Backfill started (runner PID " + data.job.pid + ").", false);
-      board.dataset.live = "1";
+      say("", false);
+      launched = data.job.pid;
+      follow({pid: launched, banner: data.job.banner, ended: false});
+      if (board) { refresh(); }  // its planned partitions show queued now, not at the next change
       startButton.disabled = false;  // a second launch is the server's to refuse, with its reason
     }).catch(function (error) { say("The console did not answer: " + error, true); });
   });

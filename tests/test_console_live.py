@@ -153,5 +153,5 @@ def test_load_again_plans_that_partition_then_loads_it_on_start(project):
     finally:
         console.stop()
     history = json.loads(project.runner("history", "2018-01-02", "--json", catch=False).output)
-    assert len(history) == 2 and history[1]["invocation_id"] == first
+    assert len(history) == 2 and history[1]["invocation_id"] == first, json.dumps(history, indent=1)
     assert {node["status"] for node in history[0]["nodes"]} <= {"success", "pass", "no-op"}

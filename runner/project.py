@@ -26,6 +26,7 @@ YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the models' prope
 MATERIALIZED_IN_SQL = re.compile(r"""config\([^)]*\bmaterialized\s*=\s*['"](\w+)['"]""")
 TARGET_NAME = re.compile(r"[A-Za-z0-9_-]+")
 GLOB = re.compile(r"[*?\[\]{}]")
+RESERVED_CATALOGS = {"main", "system", "temp", "memory"}  # DuckDB's own database and schema names
 
 
 @dataclass(frozen=True)
@@ -154,10 +155,16 @@ def load_project(project_dir: str | None = None, source_dir: str | None = None, 
         pattern = checked_pattern(found.get("daily_file_pattern", DEFAULT_PATTERN))
     except PatternError as error:
         raise UsageProblem(f"dbt_project.yml vars: {error}") from None
+    adapter = targets.get(target or default)
+    if adapter == "duckdb" and warehouse.stem.lower() in RESERVED_CATALOGS:
+        # DuckDB names the database after the file: `main` is also its schema, and dbt's reload of a
+        # table then fails on a name clash (`Could not rename ... another entry with this name`).
+        raise UsageProblem(f"warehouse {warehouse}: DuckDB names the database after the file, and {warehouse.stem!r} "
+                           "is one of its own names: give the file another name")
     ledger = ledger_path(warehouse, target, default)
     if ledger == warehouse:  # the ledger's tables would go into the warehouse, and it would be checked against itself
         raise UsageProblem(f"LEDGER_PATH {ledger} is the warehouse file: give the ledger a file of its own")
-    return Project(root, warehouse, ledger, source, target, default, targets.get(target or default), pattern)
+    return Project(root, warehouse, ledger, source, target, default, adapter, pattern)
 
 
 def checked_target(name: str | None) -> str | None:

@@ -137,6 +137,18 @@ def test_a_ledger_path_at_the_warehouse_is_refused_before_anything_is_written(pr
     assert fingerprint(project.warehouse) == warehouse
 
 
+def test_a_warehouse_file_named_main_is_refused_before_anything_is_written(project, monkeypatch):
+    # DuckDB names the database after the file; `main` clashes with its schema when dbt reloads a table.
+    monkeypatch.setenv("WAREHOUSE_PATH", "data/main.duckdb")
+    for command in (["status"], ["run", DAY]):
+        result = project.runner(*command)
+        assert result.exit_code == 2, (command, result.output)
+        assert result.output.splitlines()[-1] == (
+            f"Error: warehouse {project.root / 'data' / 'main.duckdb'}: DuckDB names the database after the file, and "
+            "'main' is one of its own names: give the file another name")
+    assert not (project.root / "data" / "main.duckdb").exists()
+
+
 # Every command, with arguments that would do its work (ui: an address it cannot bind, so that a
 # command that did not refuse the clock fails, rather than serving for ever).
 EVERY_COMMAND = {

@@ -9,9 +9,10 @@ import click
 
 from runner import cli_show
 from runner.arrivals import still_arriving
+from runner.backfill_plan import plan_backfill
 from runner.backfills import LoadSettings
 from runner.cli_loads import load_and_report, stream_backfill
-from runner.cli_parts import defined_bounds, expected_errors, open_project, plan_backfill, prepare, resolve_range, valid_target
+from runner.cli_parts import defined_bounds, expected_errors, open_project, prepare, resolve_range, valid_target
 from runner.dbt import Dbt
 from runner.fingerprints import Unreadable, file_fingerprint
 from runner.forgetting import forget as forget_partitions

@@ -10,8 +10,9 @@ from datetime import date
 import click
 
 from runner import backfills
+from runner.backfill_plan import BackfillPlan
 from runner.backfills import BackfillResult, LoadSettings
-from runner.cli_parts import BackfillPlan, prepare
+from runner.cli_parts import prepare
 from runner.dbt import Dbt
 from runner.events import Chunks, json_line, load_events, plan_event, summary_event
 from runner.holdings import Holdings

@@ -15,14 +15,16 @@ from datetime import UTC, date, datetime
 import click
 
 from runner.artifacts import ArtifactError
+from runner.backfill_plan import plan_backfill
 from runner.backfills import LoadSettings
-from runner.cli_parts import SETTINGS, load_setting, megabytes_option, plan_backfill
 from runner.errors import ProjectError
 from runner.ledger import LedgerError
+from runner.options import SETTINGS, load_setting, megabytes_option
 from runner.partitions import date_range, parse_partition_date
 from runner.planning import DEFAULT_SELECTION, parse_selection
 from runner.project import Project
-from runner.render import nothing_to_do_output, plan_entries, summary_lines
+from runner.render import nothing_to_do_output, summary_lines
+from runner.render_json import plan_entries
 
 KEPT_LINES = 400
 
@@ -38,7 +40,7 @@ class Refused(Exception):
 @dataclass(frozen=True)
 class Options:
     """`runner backfill` options, checked as the CLI checks them (the load settings by the very
-    types of its options: runner/cli_parts.py)."""
+    types of its options: runner/options.py)."""
 
     start: date
     end: date

@@ -12,6 +12,7 @@ import click
 from runner.artifacts import ArtifactError
 from runner.dbt import Dbt, end_of_command
 from runner.ledger import LedgerError
+from runner.ledger_snapshot import ledger_signature, write_snapshot
 from runner.partitions import date_range, now
 from runner.profiles import missing_adapter
 from runner.project import ProjectError, UsageProblem, checked_target, load_project
@@ -81,7 +82,15 @@ def open_project(ctx, source_dir=None):
     missing = missing_adapter(project.project_dir, project.target_name, project.adapter)
     if missing:
         raise click.ClickException(missing)
+    if project.adapter == "duckdb":  # dbt's runner_ledger source reads the ledger's copy
+        ctx.call_on_close(functools.partial(refresh_snapshot, project, ledger_signature(project.ledger_path)))
     return project
+
+
+def refresh_snapshot(project, before: tuple) -> None:
+    """At the end of a command (however it ends): copy the ledger for dbt if the command wrote it."""
+    if ledger_signature(project.ledger_path) != before and project.ledger_path.exists():
+        write_snapshot(project.ledger_path, project.warehouse_path)
 
 
 def prepare(project) -> Dbt:

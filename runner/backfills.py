@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from runner.backfill_records import Origin, Recording
 from runner.dbt import Dbt
 from runner.holdings import Holdings
 from runner.ledger import Ledger
-from runner.loading import Interrupted, Loader, Outcome
+from runner.loading import Interrupted, Loader, Outcome, invocations
 from runner.project import ProjectError
 from runner.recording import mark_warehouse, warehouse_changed
 
@@ -70,17 +71,43 @@ class BackfillResult:
         """0 all loaded, 1 a partition failed (or was not run: --fail-fast), 130 interrupted."""
         return 130 if self.interrupted else (1 if self.failed else 0)
 
+    @property
+    def status(self) -> str:
+        """As its backfill record says it (runner/backfill_records.py)."""
+        return "interrupted" if self.interrupted else "failed" if self.failed or self.not_run else "succeeded"
+
 
 def backfill(dbt: Dbt, dates: list[date], settings: LoadSettings,
              on_outcome: Callable[[Outcome], None] = lambda outcome: None, looked: Holdings | None = None,
-             on_start: Callable[[list[date]], None] = lambda dates: None) -> BackfillResult:
+             on_start: Callable[[list[date]], None] = lambda dates: None, origin: Origin | None = None) -> BackfillResult:
     """Seed (when the seeds changed), then build the dates in order, going on past failures unless
     settings.fail_fast. Ctrl-C or SIGTERM ends it early, with the partitions in flight recorded as
     interrupted. Raises SeedError when the seeds could not be loaded. `looked`: the warehouse as
     the planning just read it, if it listed the tables (one DuckDB start-up less). on_start(dates):
-    a dbt invocation is about to load these partitions; on_outcome(outcome): it did."""
+    a dbt invocation is about to load these partitions; on_outcome(outcome): it did. `origin`: who
+    started it, and what was asked: the backfill is recorded as it starts and as it ends."""
     started = time.monotonic()
     ledger = Ledger(dbt.project.ledger_path)
+    if origin is None:
+        return _backfill(dbt, ledger, dates, settings, on_outcome, looked, on_start, started)
+    chunks = invocations(dbt.project, dates, settings.chunk_size, settings.chunk_bytes)
+    recording = Recording(ledger, origin, dates, len(chunks))
+    try:
+        result = _backfill(dbt, ledger, dates, settings, on_outcome, looked, on_start, started)
+    except BaseException as error:  # the seeds failed, the ledger, a signal before the loads
+        interrupted = isinstance(error, KeyboardInterrupt)
+        try:
+            recording.finish("interrupted" if interrupted else "failed", 0, 0, [],
+                             "interrupted before loading" if interrupted else " ".join(str(error).split())[:300])
+        except Exception:  # the ledger itself failed: the first error is the one to tell
+            pass
+        raise
+    recording.finish(result.status, result.loaded, len(result.failed), [outcome.invocation_id for outcome in result.outcomes])
+    return result
+
+
+def _backfill(dbt: Dbt, ledger: Ledger, dates: list[date], settings: LoadSettings, on_outcome, looked: Holdings | None,
+              on_start, started: float) -> BackfillResult:
     # Only the runner wrote to the warehouse since its last write: the ledger accounts for all of it.
     engine = dbt.project.engine
     untouched = not warehouse_changed(dbt.project, ledger)

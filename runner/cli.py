@@ -10,6 +10,7 @@ import click
 from runner import cli_show
 from runner.arrivals import still_arriving
 from runner.backfill_plan import plan_backfill
+from runner.backfill_records import Origin
 from runner.backfills import LoadSettings
 from runner.cli_loads import load_and_report, stream_backfill
 from runner.cli_parts import defined_bounds, expected_errors, open_project, prepare, resolve_range, valid_target
@@ -29,6 +30,7 @@ from runner.options import (
     selection_option,
     settle_option,
     source_dir_option,
+    started_by_option,
 )
 from runner.planning import DEFAULT_SELECTION
 from runner.recording import record_hand_run, unrecorded_hand_runs
@@ -52,7 +54,7 @@ def cli(ctx, project_dir, target):
 
 
 # The commands that only show (runner/cli_show.py); those that load, record or forget are below.
-for command in (cli_show.status, cli_show.history, cli_show.report, cli_show.docs, cli_show.ui):
+for command in (cli_show.status, cli_show.history, cli_show.backfills, cli_show.report, cli_show.docs, cli_show.ui):
     cli.add_command(command)
 
 
@@ -82,7 +84,7 @@ def run(ctx, partition, source_dir, retries, awaiting_exit_code, settle, quiet, 
             click.echo(backfill_json([], [], False, 0.0, [PartitionStatus(partition, AWAITING)]))
         ctx.exit(awaiting_exit_code)
     ctx.exit(load_and_report(Dbt(project), [partition], LoadSettings(retries=retries), quiet, as_json,
-                             started=ctx.obj["started"]))
+                             started=ctx.obj["started"], origin=Origin("run", partition, partition, "all")))
 
 
 def has_arrived(path) -> bool:
@@ -107,10 +109,11 @@ def has_arrived(path) -> bool:
 @settle_option
 @output_options
 @json_lines_option
+@started_by_option
 @click.pass_context
 @expected_errors
 def backfill(ctx, start, end, last, source_dir, selection, dry_run, chunk_size, chunk_bytes, retries, fail_fast, settle,
-             quiet, as_json, json_lines):
+             quiet, as_json, json_lines, started_by):
     """Load the partitions from --start to --end (inclusive) that need it, in order, going on past failures."""
     if as_json and json_lines:
         raise click.UsageError("--json prints one document at the end, --json-lines each event: choose one")
@@ -118,15 +121,16 @@ def backfill(ctx, start, end, last, source_dir, selection, dry_run, chunk_size, 
     dates = resolve_range(project, start, end, last)
     settings = LoadSettings(chunk_size, chunk_bytes, retries, fail_fast)
     planned = plan_backfill(project, dates, selection, settings, None if dry_run else settle)
+    origin = Origin(started_by, dates[0], dates[-1], ",".join(sorted(selection)))
     if json_lines:
-        ctx.exit(stream_backfill(planned, settings, dry_run, ctx.obj["started"]))
+        ctx.exit(stream_backfill(planned, settings, dry_run, ctx.obj["started"], origin))
     if dry_run:
         click.echo(dry_run_output(planned.planned, planned.chunks, len(dates), planned.waiting, as_json))
     elif not planned.planned:
         click.echo(nothing_to_do_output(dates, selection, planned.waiting, as_json))
     else:
         ctx.exit(load_and_report(planned.dbt, planned.loading, settings, quiet, as_json, planned.waiting,
-                                 planned.holdings, ctx.obj["started"]))
+                                 planned.holdings, ctx.obj["started"], origin))
 
 
 @cli.command()

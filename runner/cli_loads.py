@@ -11,6 +11,7 @@ import click
 
 from runner import backfills
 from runner.backfill_plan import BackfillPlan
+from runner.backfill_records import Origin
 from runner.backfills import BackfillResult, LoadSettings
 from runner.cli_parts import prepare
 from runner.dbt import Dbt
@@ -24,9 +25,10 @@ from runner.states import PartitionStatus
 
 def load_and_report(dbt: Dbt, dates: list[date], settings: LoadSettings, quiet: bool = False, as_json: bool = False,
                     waiting: list[PartitionStatus] | None = None, looked: Holdings | None = None,
-                    started: float | None = None) -> int:
+                    started: float | None = None, origin: Origin | None = None) -> int:
     """Say what is about to load (before dbt starts: the first line comes at once), load the dates
-    with progress, then print the summary. Returns the exit code."""
+    with progress, then print the summary. Returns the exit code. `origin`: the backfill's record
+    (runner/backfill_records.py)."""
     if not (quiet or as_json) and sys.stderr.isatty():  # someone waits at a terminal: answer at once
         chunks = invocations(dbt.project, dates, settings.chunk_size, settings.chunk_bytes)
         click.echo(loading_line(dates, len(chunks), dbt.parsed), err=True)
@@ -34,14 +36,15 @@ def load_and_report(dbt: Dbt, dates: list[date], settings: LoadSettings, quiet: 
         dbt = prepare(dbt.project)
     progress = Progress(len(dates), enabled=not (quiet or as_json) and sys.stdout.isatty(), lines=not (quiet or as_json))
     with progress:
-        result = backfills.backfill(dbt, dates, settings, progress.advance, looked)
+        result = backfills.backfill(dbt, dates, settings, progress.advance, looked, origin=origin)
     result.wall_seconds = time.monotonic() - started if started is not None else None
     for line, to_stderr in backfill_summary(result, waiting or [], as_json):
         click.echo(line, err=to_stderr)
     return result.exit_code
 
 
-def stream_backfill(planned: BackfillPlan, settings: LoadSettings, dry_run: bool, started: float) -> int:
+def stream_backfill(planned: BackfillPlan, settings: LoadSettings, dry_run: bool, started: float,
+                    origin: Origin | None = None) -> int:
     """`backfill --json-lines`: the plan, then (unless a dry run) each dbt invocation as it starts
     and each partition's outcome, then the summary, each event a line on stdout as it happens
     (runner/events.py). Returns the exit code, the same as without --json-lines."""
@@ -57,7 +60,7 @@ def stream_backfill(planned: BackfillPlan, settings: LoadSettings, dry_run: bool
         chunks = Chunks()
         result = backfills.backfill(dbt, planned.loading, settings,
                                     lambda outcome: [emit(event) for event in load_events(outcome)], planned.holdings,
-                                    lambda dates: emit(chunks.event(dates)))
+                                    lambda dates: emit(chunks.event(dates)), origin)
         if result.set_aside:
             click.echo(f"moved the unreadable warehouse aside: {result.set_aside}", err=True)
     result.wall_seconds = time.monotonic() - started

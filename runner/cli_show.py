@@ -1,12 +1,14 @@
-"""The commands that show the partitions and the project and load nothing: status, history, report,
-docs and ui (runner/cli.py adds them to the `runner` group)."""
+"""The commands that show the partitions and the project and load nothing: status, history,
+backfills, report, docs and ui (runner/cli.py adds them to the `runner` group)."""
 
 from __future__ import annotations
 
+import json
 import sys
 
 import click
 
+from runner import backfill_records
 from runner.cli_parts import expected_errors, open_project, resolve_range
 from runner.dbt import Dbt
 from runner.ledger import Ledger
@@ -61,6 +63,31 @@ def history(ctx, partition, as_json):
         click.echo(f"{partition}: never run")
     else:
         click.echo("\n".join(history_lines(runs, project.models.primary)))
+
+
+BACKFILL_COLUMNS = ("backfill_id", "started_at", "by", "range", "status", "requested", "done", "failed")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
+@click.pass_context
+@expected_errors
+def backfills(ctx, as_json):
+    """Every backfill recorded (by `runner backfill`, the console, `runner watch`'s loads, `runner run`),
+    newest first: who started it, its range, its status, and its partitions requested, done and failed."""
+    records = backfill_records.read(Ledger(open_project(ctx).ledger_path))
+    if as_json:
+        click.echo(json.dumps([record.as_dict() for record in records]))
+        return
+    rows = [[record.backfill_id[:8], f"{record.started_at:%Y-%m-%d %H:%M:%S}", record.started_by,
+             f"{record.range_start} to {record.range_end}", record.status, str(record.requested),
+             str(record.loaded or 0), str(record.failed or 0)] for record in records]
+    if not rows:
+        click.echo("no backfills recorded")
+        return
+    widths = [max(len(name), *(len(row[i]) for row in rows)) for i, name in enumerate(BACKFILL_COLUMNS)]
+    for row in [list(BACKFILL_COLUMNS), *rows]:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 @click.command()

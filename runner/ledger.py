@@ -146,6 +146,20 @@ class Ledger:
             except duckdb.Error as error:  # a full disk, a read-only folder: the last commit stays readable
                 raise ledger_error(self.path, error, "cannot record the runs: ") from None
 
+    @contextmanager
+    def writing(self, doing: str):
+        """A connection for one write of another module's table (backfill_records.py), with the
+        signals held until it is done; `doing` names it in the error ("record the backfill")."""
+        with signals_held(), self._connect() as connection:
+            try:
+                yield connection
+            except duckdb.Error as error:
+                raise ledger_error(self.path, error, f"cannot {doing}: ") from None
+
+    def read_only(self):
+        """A read-only connection for another module's reads (an empty ledger's when there is no file)."""
+        return self._connect(read_only=True)
+
     def runs(self, start: date | None = None, end: date | None = None, where: str = "true", params=()) -> list[PartitionRun]:
         """Recorded rows in a date range (inclusive), oldest first."""
         with self._connect(read_only=True) as connection:

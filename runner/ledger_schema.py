@@ -1,5 +1,5 @@
 """The ledger's tables as its DuckDB file holds them, and the columns added since (a ledger written
-before a column existed gets it on its next write): the ledger's queries are in runner/ledger.py."""
+before a column or a table existed gets it on its next write): the ledger's queries are in runner/ledger.py."""
 
 from __future__ import annotations
 
@@ -49,3 +49,28 @@ ADDED_COLUMNS = {"seeds_fingerprint": "varchar", "failures_by_rule": "varchar", 
                  "runner_pid": "integer", "runner_host": "varchar"}
 
 COLUMN_TYPES = dict(re.findall(r"^    (\w+) (\w+)", SCHEMA, re.MULTILINE))
+
+# Every backfill, whoever started it (runner/backfill_records.py): its partitions' runs are those of
+# its invocations in partition_runs. A ledger written before this table gets it on its next write.
+SCHEMA += """
+create table if not exists backfills (
+    backfill_id varchar primary key,
+    started_at timestamp not null,
+    finished_at timestamp,
+    started_by varchar not null,
+    user_host varchar,
+    runner_pid integer,
+    runner_host varchar,
+    range_start date,
+    range_end date,
+    selection varchar,
+    requested integer not null,
+    requested_dates date[],
+    chunks integer,
+    status varchar not null,
+    loaded integer,
+    failed integer,
+    invocation_ids varchar[],
+    message varchar
+);
+"""

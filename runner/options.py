@@ -124,3 +124,9 @@ def settle_option(command):
     return click.option("--settle", type=click.FloatRange(min=0), default=2.0, show_default=True,
                         help="Seconds a file written just now must stay unchanged before it loads; a file still being "
                              "written (held open) is left for the next run.")(command)
+
+
+def started_by_option(command):
+    """Who starts a backfill, for its record (runner/backfill_records.py): the console launches
+    `runner backfill --started-by console`; hidden, as no one else needs it."""
+    return click.option("--started-by", type=click.Choice(["cli", "console"]), default="cli", hidden=True)(command)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from runner import backfills, code_cache
 from runner.arrivals import Arrivals
+from runner.backfill_records import Origin
 from runner.backfills import BackfillResult, LoadSettings, SeedError
 from runner.dbt import Dbt
 from runner.events import load_events
@@ -100,7 +101,10 @@ class Watcher(FolderEvents):
         result = None
         if todo:
             try:
-                result = backfills.backfill(self.dbt, todo, self.settings, self.report_outcome, evidence.holdings)
+                # One backfill record per load, by `watch`: the range looked at, the days it loads.
+                origin = Origin("watch", min(dates), max(dates), ",".join(sorted(DEFAULT_SELECTION)))
+                result = backfills.backfill(self.dbt, todo, self.settings, self.report_outcome, evidence.holdings,
+                                            origin=origin)
             except SeedError as error:
                 if not self.watching:
                     raise

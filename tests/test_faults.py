@@ -154,7 +154,7 @@ def test_a_warehouse_file_named_main_is_refused_before_anything_is_written(proje
 EVERY_COMMAND = {
     "run": ["run", "2018-01-02"], "backfill": ["backfill"], "watch": ["watch", "--once"], "status": ["status"],
     "history": ["history", "2018-01-02"], "record": ["record"], "docs": ["docs"], "report": ["report"],
-    "ui": ["ui", "--host", "256.0.0.1"], "forget": ["forget", "2018-01-02"],
+    "ui": ["ui", "--host", "256.0.0.1"], "forget": ["forget", "2018-01-02"], "backfills": ["backfills"],
 }
 
 

@@ -249,6 +249,8 @@ class RequireToken:
 
 
 def create_app(console: Console) -> Starlette:
+    from runner.console import backfill_pages  # its pages use this module's responses
+
     @asynccontextmanager
     async def lifespan(app):
         yield
@@ -263,6 +265,7 @@ def create_app(console: Console) -> Starlette:
             Route("/invocations/{invocation_id}/log", log_page),
             Route("/api/plan", plan, methods=["POST"]), Route("/api/backfill", launch, methods=["POST"]),
             Route("/api/job", current_job), Route("/changes", changes),
+            *backfill_pages.ROUTES,
             Mount("/static", static, name="static"),
         ],
         middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=console.allowed_hosts), Middleware(RequireToken, console=console)],

@@ -239,7 +239,7 @@ class Backfills:
                     f"a backfill is already running (runner PID {job.process.pid}, started {job.started_at:%H:%M:%S} UTC) and "
                     f"holds the warehouse's lock on {self.project.warehouse_path}: wait for it to finish"
                 )
-            process = subprocess.Popen(self._command(options, "--json-lines"), stdout=subprocess.PIPE,
+            process = subprocess.Popen(self._command(options, "--json-lines", "--started-by", "console"), stdout=subprocess.PIPE,
                                        stderr=subprocess.STDOUT, text=True, env=self._environment(), stdin=subprocess.DEVNULL)
             shown = self._planned
             self.current = Job(options, process, datetime.now(UTC),

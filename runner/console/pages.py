@@ -87,3 +87,16 @@ def partition(page: PartitionPage, job: Job | None, token: str, fragment: bool =
 
 def error(status: int, message: str, token: str | None = None) -> str:
     return ENVIRONMENT.get_template("error.html").render({**_common(False, token), "status": status, "message": message})
+
+
+def backfills(records: list, token: str, fragment: bool = False, cursor: str | None = None, mine: str | None = None) -> str:
+    """Every backfill recorded, newest first; `mine`: the one this console launched, running."""
+    context = {**_common(False, token, None, cursor), "records": records, "mine": mine}
+    return ENVIRONMENT.get_template("_backfills_table.html" if fragment else "backfills.html").render(context)
+
+
+def backfill(page, token: str, fragment: bool = False, cursor: str | None = None, mine: str | None = None,
+             root: Path | None = None) -> str:
+    """One backfill (backfill_records.BackfillPage): its partitions' outcomes and its invocations."""
+    context = {**_common(False, token, root, cursor), "page": page, "record": page.record, "mine": mine}
+    return ENVIRONMENT.get_template("_backfill_body.html" if fragment else "backfill.html").render(context)

@@ -18,7 +18,8 @@ import pytest
 from browser import artifact, chromium
 from conftest import Project, ctrl_c_reaches_the_child
 
-from runner.console.jobs import Job, Options
+from runner.console.job_options import Options
+from runner.console.jobs import Job
 from runner.events import Chunks, json_line
 
 SPAN = ("--start", "2018-01-01", "--end", "2018-01-07")

@@ -14,7 +14,7 @@ from browser import artifact, chromium
 from conftest import Project
 from test_console import CELLS, QUERY, Console, break_number, loaded, watch_console  # noqa: F401 (loaded: a fixture)
 
-from runner.console import views
+from runner.console import health, views
 from runner.planning import Heatmap
 from runner.project import load_project
 from runner.state_table import PartitionStatus
@@ -174,7 +174,7 @@ def test_a_model_gets_its_own_calendar_only_where_it_differs(project):
 
 def test_ticks_are_the_finest_of_months_quarters_and_years_that_fit():
     def labels(first: date, days: int) -> list[str]:
-        return [tick.label for tick in views.ticks([first + timedelta(days=index) for index in range(days)])]
+        return [tick.label for tick in health.ticks([first + timedelta(days=index) for index in range(days)])]
 
     assert labels(date(2018, 1, 1), 31) == []
     assert labels(date(2018, 1, 1), 365) == ["Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]

@@ -12,7 +12,7 @@ from starlette.routing import Route
 from runner import backfill_records
 from runner.backfill_records import BackfillRecord
 from runner.console import pages
-from runner.console.app import SECURITY_HEADERS, Console, _page, _refused
+from runner.console.base import SECURITY_HEADERS, Console, _page, _refused
 from runner.ledger import Ledger
 
 

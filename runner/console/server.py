@@ -8,7 +8,8 @@ import socket
 
 import uvicorn
 
-from runner.console.app import Console, create_app
+from runner.console.app import create_app
+from runner.console.base import Console
 from runner.project import Project, ProjectError
 
 LOOPBACK_NAMES = ["localhost"]

@@ -13,12 +13,11 @@ import yaml
 
 from runner.artifacts import node_name
 from runner.console.glyphs import display_state, legend_states, look
+from runner.console.health import MONTHS, Bar, HealthBar, Tick, health_bar, rows_per_day, ticks
 from runner.ledger import Ledger, PartitionRun
 from runner.planning import Heatmap, collect
 from runner.project import Project
 from runner.states import PartitionStatus
-
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True)
@@ -66,53 +65,6 @@ class Calendar:
 
     def counts(self) -> Counter:
         return Counter(self.states)
-
-
-@dataclass(frozen=True)
-class Segment:
-    """A run of consecutive days in one state: one element of a health bar however many days."""
-
-    start: date
-    end: date
-    state: str
-    first: int  # the index of its first day in the overview's dates
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-    @property
-    def look(self):
-        return look(self.state)
-
-    @property
-    def label(self) -> str:
-        span = f"{self.start}" if self.start == self.end else f"{self.start} to {self.end}"
-        return f"{span}: {self.look.label} ({self.days} day{'' if self.days == 1 else 's'})"
-
-
-@dataclass(frozen=True)
-class HealthBar:
-    """A model's (or the whole partition's) states over the whole range, as runs of days."""
-
-    key: str  # "partition", or the model's name
-    title: str
-    segments: list[Segment]
-
-
-@dataclass(frozen=True)
-class Tick:
-    at: float  # percent of the range from its start
-    label: str
-
-
-@dataclass(frozen=True)
-class Bar:
-    day: str
-    rows: int | None
-    state: str
-    x: float
-    height: float
 
 
 @dataclass(frozen=True)
@@ -225,47 +177,6 @@ def build(project: Project, dates: list[date], shown_states: set[str] | None = N
     primary = next((h for h in heatmaps if h.model == project.models.primary), overall)
     return Overview(project_name(project), project.project_dir, dates, calendars, overall.statuses,
                     [(state, counts.get(state, 0)) for state in legend_states(set(counts))],
-                    *_bars(primary, overall_states), shown_states,
+                    *rows_per_day(primary, overall_states), shown_states,
                     [health_bar(heatmap, states, dates) for heatmap, states in [(overall, overall_states), *models]],
                     ticks(dates))
-
-
-def segments(dates: list[date], states: list[str]) -> list[Segment]:
-    """Consecutive days in the same state as one segment (ten years of one state: one segment)."""
-    found: list[Segment] = []
-    for state, run in groupby(range(len(dates)), key=lambda index: states[index]):
-        run = list(run)
-        found.append(Segment(dates[run[0]], dates[run[-1]], state, run[0]))
-    return found
-
-
-def health_bar(heatmap: Heatmap, states: list[str], dates: list[date]) -> HealthBar:
-    return HealthBar(heatmap.model or "partition", "All models" if heatmap.model is None else heatmap.model,
-                     segments(dates, states))
-
-
-def ticks(dates: list[date], most: int = 12) -> list[Tick]:
-    """The health bars' axis: the finest of month, quarter and year starts that gives at most
-    `most` marks (a January is named by its year), none at the ends."""
-    total = len(dates)
-    # Not at the very ends: the first and last dates are written there.
-    starts = [(index, day) for index, day in enumerate(dates) if day.day == 1 and 0.03 <= index / total <= 0.97]
-    for every in (1, 3, 12):
-        chosen = [(index, day) for index, day in starts if (day.month - 1) % every == 0]
-        if len(chosen) <= most:
-            return [Tick(round(100 * index / total, 3), str(day.year) if day.month == 1 else MONTHS[day.month - 1])
-                    for index, day in chosen]
-    years = [(index, day) for index, day in starts if day.month == 1]
-    step = -(-len(years) // most)
-    return [Tick(round(100 * index / total, 3), str(day.year)) for index, day in years[::step]]
-
-
-def _bars(primary: Heatmap, states: list[str]) -> tuple[list[Bar], int]:
-    """Rows per day of the primary model, for an SVG chart 100 units high, one unit wide per day."""
-    rows = [status.rows for status in primary.statuses]
-    top = max((count for count in rows if count), default=0)
-    bars = [
-        Bar(status.partition_date.isoformat(), count, states[index], index, 100 * count / top if top and count else 0)
-        for index, (status, count) in enumerate(zip(primary.statuses, rows))
-    ]
-    return bars, top

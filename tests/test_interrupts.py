@@ -11,6 +11,7 @@ import time
 
 import pytest
 from children import PAUSED_RUNNER
+from conftest import ctrl_c_reaches_the_child
 
 DAYS = ["2018-01-01", "2018-01-02", "2018-01-03", "2018-01-04"]
 RANGE = ("--start", DAYS[0], "--end", DAYS[-1])
@@ -42,6 +43,7 @@ def test_an_interrupted_load_leaves_exact_states_and_the_previous_rows(project, 
         [sys.executable, "-c", PAUSED_RUNNER, str(ready), str(go), "build_partitions", "--project-dir", str(project.root),
          "backfill", *RANGE, "--only", "stale", "--chunk-size", chunk],
         cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=ctrl_c_reaches_the_child,  # a shell that runs the tests in the background ignores SIGINT
     )
     wait_for(ready.exists)
     child.send_signal(stop)

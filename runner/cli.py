@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 
 import click
@@ -163,6 +164,9 @@ def watch(ctx, source_dir, settle, poll, once, chunk_size, chunk_bytes, retries,
 
     try:
         with one_watcher(project):
+            if not as_json and sys.stderr.isatty():  # someone waits at a terminal: answer before dbt starts
+                click.echo(f"catching up on {project.source_dir} first (starting dbt)" if not once
+                           else f"catching up on {project.source_dir}", err=True)
             # Kept parsed for as long as it watches; --once parses only when there is something to load.
             dbt = prepare(project) if not once or project.engine.planning_needs_session else Dbt(project)
             watcher = Watcher(dbt, LoadSettings(chunk_size, chunk_bytes, retries), WatchSettings(settle, poll, retry_after, rescan),

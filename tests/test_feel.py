@@ -46,3 +46,9 @@ def test_the_summary_gives_the_loads_time_and_the_whole_commands(project):
     (line,) = [line for line in plain.output.splitlines() if line.startswith("1 loaded, 0 failed in ")]
     load, whole = (float(part.split("s")[0]) for part in line.removeprefix("1 loaded, 0 failed in ").split(" ("))
     assert load <= whole
+
+
+def test_on_a_terminal_the_watcher_says_what_it_does_before_dbt_starts(project):
+    lines = on_a_terminal(project, "watch", "--once")
+    assert lines[0] == f"catching up on {project.source_dir}"
+    assert lines[1:][-1].startswith("caught up: 5 loaded, 0 failed"), lines

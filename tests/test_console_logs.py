@@ -3,21 +3,15 @@ tagged by node, a filter by node that works without JavaScript, and links back t
 
 from __future__ import annotations
 
-import http.client
 import json
-import os
 import re
-import signal
 import subprocess
-import sys
-import time
 from html.parser import HTMLParser
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from browser import artifact, chromium
-from conftest import Project, ctrl_c_reaches_the_child
+from conftest import Project
+from test_console import Console, break_number
 
 from runner.console.logs import ansi_to_html, parse, strip_ansi
 
@@ -112,56 +106,10 @@ def test_a_json_log_names_each_lines_node_by_its_node_info():
 # --- the page, served by a real console over a real load ---------------------------------------------
 
 
-def break_number(path: Path) -> None:
-    lines = path.read_text().splitlines()
-    fields = lines[1].split(",")
-    fields[1] = "abc"
-    lines[1] = ",".join(fields)
-    path.write_text("\n".join(lines) + "\n")
-
-
-class Console:
-    """`runner ui --port 0` in a process of its own, as a user starts it."""
-
-    def __init__(self, root: Path):
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "runner", "--project-dir", str(root), "ui", "--port", "0"],
-            cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=ctrl_c_reaches_the_child,
-        )
-        line = self.process.stdout.readline()
-        found = re.fullmatch(r"serving (http://127\.0\.0\.1:\d+/) \(Ctrl-C to stop\)\n", line)
-        assert found, line + self.process.stderr.read()
-        self.url = found.group(1)
-        self.port = urlsplit(self.url).port
-        deadline = time.monotonic() + 120
-        while True:  # it says where a moment before it listens
-            try:
-                self.get("/api/job")
-                break
-            except ConnectionRefusedError:
-                assert time.monotonic() < deadline, "the console never listened"
-                time.sleep(0.05)
-
-    def get(self, path: str) -> tuple[int, str, dict]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-        try:
-            connection.request("GET", path)
-            response = connection.getresponse()
-            return response.status, response.read().decode(), {k.lower(): v for k, v in response.getheaders()}
-        finally:
-            connection.close()
-
-    def stop(self) -> str:
-        self.process.send_signal(signal.SIGINT)
-        try:
-            _, err = self.process.communicate(timeout=90)
-        finally:
-            if self.process.poll() is None:
-                self.process.kill()
-                self.process.wait()
-        assert self.process.returncode == 0, err
-        return err
+def get(console: Console, path: str) -> tuple[int, str, dict]:
+    """A GET, its headers by their names in lower case."""
+    status, body, headers = console.request("GET", path)
+    return status, body, {name.lower(): value for name, value in headers.items()}
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +124,7 @@ def loaded(template_project, tmp_path_factory):
     assert result.exit_code == 1, result.output
     console = Console(root)
     yield project, console
-    err = console.stop()
+    _, err = console.stop()
     assert "Traceback" not in err, err
 
 
@@ -222,11 +170,11 @@ def test_the_log_page_shows_the_log_styled_by_node_with_links_back(loaded):
     assert invocation_of(project, "2018-01-01") == invocation_of(project, "2018-01-02") != invocation
 
     # The partition page links to the HTML page, not to the raw file.
-    status, body, _ = console.get("/partitions/2018-01-03")
+    status, body, _ = get(console, "/partitions/2018-01-03")
     assert status == 200
     assert f'href="/invocations/{invocation}/log"' in body and f'href="/invocations/{invocation}/dbt.log"' not in body
 
-    status, html, headers = console.get(f"/invocations/{invocation}/log")
+    status, html, headers = get(console, f"/invocations/{invocation}/log")
     assert status == 200 and headers["content-type"] == "text/html; charset=utf-8"
     assert "script-src 'self'" in headers["content-security-policy"]
     page = Page(html)
@@ -242,17 +190,17 @@ def test_the_log_page_shows_the_log_styled_by_node_with_links_back(loaded):
     # Back: to the overview and to the one partition this invocation loaded.
     assert page.links["overview"] == ["/"]
     assert page.links["partition"] == ["/partitions/2018-01-03"]
-    status, body, _ = console.get(page.links["partition"][0])
+    status, body, _ = get(console, page.links["partition"][0])
     assert status == 200 and "<h1>Partition 2018-01-03</h1>" in body
     # The raw log, as it was: served at its own URL.
     assert page.links["raw"] == [f"/invocations/{invocation}/dbt.log"]
-    status, raw, headers = console.get(page.links["raw"][0])
+    status, raw, headers = get(console, page.links["raw"][0])
     assert status == 200 and headers["content-type"] == "text/plain; charset=utf-8"
     assert "Running with dbt" in raw and "\x1b[31mERROR\x1b[0m" in raw
 
     # A chunk's invocation links to each partition it loaded.
     other = invocation_of(project, "2018-01-01")
-    status, html, _ = console.get(f"/invocations/{other}/log")
+    status, html, _ = get(console, f"/invocations/{other}/log")
     assert status == 200
     assert Page(html).links["partition"] == ["/partitions/2018-01-01", "/partitions/2018-01-02"]
 
@@ -260,7 +208,7 @@ def test_the_log_page_shows_the_log_styled_by_node_with_links_back(loaded):
 def test_the_node_filter_shows_only_that_nodes_lines(loaded):
     project, console = loaded
     invocation = invocation_of(project, "2018-01-03")
-    status, html, _ = console.get(f"/invocations/{invocation}/log?node=stg_daily_files__quotes")
+    status, html, _ = get(console, f"/invocations/{invocation}/log?node=stg_daily_files__quotes")
     assert status == 200
     lines = Page(html).lines
     assert {line.get("data-node") for line in lines} == {"stg_daily_files__quotes"}
@@ -271,18 +219,18 @@ def test_the_node_filter_shows_only_that_nodes_lines(loaded):
     assert not any("raw_partition_data" in text or "Running with dbt" in text for text in texts)
     assert '<option value="stg_daily_files__quotes" selected>' in html
 
-    status, html, _ = console.get(f"/invocations/{invocation}/log?node=raw_partition_data")
+    status, html, _ = get(console, f"/invocations/{invocation}/log?node=raw_partition_data")
     assert status == 200
     lines = Page(html).lines  # skipped after the failure upstream: one line
     assert len(lines) == 1 and lines[0]["data-node"] == "raw_partition_data"
     assert re.search(r"\d+ of \d+ SKIP relation main\.raw_partition_data \.+ \[SKIP\]", lines[0]["text"])
 
     # A node the log does not name, or an invocation it does not know, is refused.
-    status, body, _ = console.get(f"/invocations/{invocation}/log?node=%3Cscript%3E")
+    status, body, _ = get(console, f"/invocations/{invocation}/log?node=%3Cscript%3E")
     assert status == 400 and "<script>" not in body and "&lt;script&gt; is not a node of this log" in body
     for path in ("/invocations/00000000-0000-0000-0000-000000000000/log", "/invocations/..%2F..%2Fdbt_project.yml/log",
                  f"/invocations/{invocation}/../../dbt_project.yml"):
-        status, body, _ = console.get(path)
+        status, body, _ = get(console, path)
         assert status == 404, path
 
 

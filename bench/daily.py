@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import queue
 import statistics
 import subprocess
@@ -45,34 +46,42 @@ def timed(command: list[str], cwd: Path) -> float:
     return seconds
 
 
-def watch_latencies(project: Path, stage: Path, days: list[date]) -> list[float]:
-    """Start a watcher, then rename one file in at a time and wait for its load line."""
-    watcher = subprocess.Popen([str(BIN / "runner"), "--project-dir", str(project), "watch", "--json"],
-                               cwd=project, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+def watch_delays(project: Path, stage: Path, days: list[date], env: dict[str, str]) -> list[dict]:
+    """Start `runner watch --json`, then rename one file in at a time: for each, the seconds from the
+    rename to its `load` event, and that event's own `seconds` (the load)."""
+    watcher = subprocess.Popen([str(BIN / "runner"), "--project-dir", str(project), "watch", "--json"], cwd=project,
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     lines: queue.Queue = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(json.loads(line)) for line in watcher.stdout], daemon=True).start()
+    threading.Thread(target=lambda: [lines.put((time.perf_counter(), json.loads(line))) for line in watcher.stdout],
+                     daemon=True).start()
 
-    def until(kind: str, day: str | None = None) -> dict:
+    def until(kind: str, day: str | None = None) -> tuple[float, dict]:
         while True:
-            event = lines.get(timeout=300)
+            seen, event = lines.get(timeout=300)
             if event["event"] == kind and (day is None or event.get("partition_date") == day):
-                return event
+                return seen, event
 
-    latencies = []
+    measured = []
     try:
         until("watching")
         for day in days:
             name = f"{day.isoformat()}.csv"
             started = time.perf_counter()
             (stage / name).rename(project / "data" / "source" / name)
-            loaded = until("load", day.isoformat())
-            latencies.append(time.perf_counter() - started)
+            seen, loaded = until("load", day.isoformat())
             if loaded["outcome"] != "loaded":
-                sys.exit(f"{day}: the watcher failed to load it: {loaded['message']}")
+                raise SystemExit(f"{day}: the watcher failed to load it: {loaded['message']}")
+            whole = seen - started
+            measured.append({"rename_to_load_event": whole, "load": loaded["seconds"], "detection": whole - loaded["seconds"]})
     finally:
         watcher.terminate()
         watcher.wait(timeout=120)
-    return latencies
+    return measured
+
+
+def watch_latencies(project: Path, stage: Path, days: list[date]) -> list[float]:
+    """Start a watcher, then rename one file in at a time: the seconds to each one's load line."""
+    return [measured["rename_to_load_event"] for measured in watch_delays(project, stage, days, dict(os.environ))]
 
 
 def dbt_process_seconds(project: Path, days: list[date]) -> list[float]:

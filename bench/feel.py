@@ -26,18 +26,16 @@ import http.client
 import json
 import os
 import pty
-import queue
 import re
 import statistics
 import subprocess
 import tempfile
-import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
 from bench.contenders import BIN, PRODUCT_FILES, REPO, copy_project
-from bench.daily import timed
+from bench.daily import timed, watch_delays
 from bench.sample_data import write_days
 from runner.backfills import DEFAULT_CHUNK_SIZE
 
@@ -132,39 +130,6 @@ class Console:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-
-
-def watch_delays(project: Path, stage: Path, days: list[date], env: dict[str, str]) -> list[dict]:
-    """Start `runner watch --json`, then rename one file in at a time: for each, the seconds from the
-    rename to its `load` event, and that event's own `seconds` (the load)."""
-    watcher = subprocess.Popen([str(BIN / "runner"), "--project-dir", str(project), "watch", "--json"], cwd=project,
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    lines: queue.Queue = queue.Queue()
-    threading.Thread(target=lambda: [lines.put((time.perf_counter(), json.loads(line))) for line in watcher.stdout],
-                     daemon=True).start()
-
-    def until(kind: str, day: str | None = None) -> tuple[float, dict]:
-        while True:
-            seen, event = lines.get(timeout=300)
-            if event["event"] == kind and (day is None or event.get("partition_date") == day):
-                return seen, event
-
-    measured = []
-    try:
-        until("watching")
-        for day in days:
-            name = f"{day.isoformat()}.csv"
-            started = time.perf_counter()
-            (stage / name).rename(project / "data" / "source" / name)
-            seen, loaded = until("load", day.isoformat())
-            if loaded["outcome"] != "loaded":
-                raise SystemExit(f"{day}: the watcher failed to load it: {loaded['message']}")
-            whole = seen - started
-            measured.append({"rename_to_load_event": whole, "load": loaded["seconds"], "detection": whole - loaded["seconds"]})
-    finally:
-        watcher.terminate()
-        watcher.wait(timeout=120)
-    return measured
 
 
 def make_run_seconds(folder: Path) -> float:

@@ -18,6 +18,7 @@ from runner.ledger import Ledger
 from runner.loading import Interrupted, Loader, Outcome, invocations
 from runner.project import ProjectError
 from runner.recording import mark_warehouse, warehouse_changed
+from runner.step_log import note
 
 # Partitions per dbt invocation in a backfill (see docs/performance.md).
 DEFAULT_CHUNK_SIZE = 365  # one invocation costs seconds whatever its size (bench/): a year in one
@@ -115,12 +116,24 @@ def _backfill(dbt: Dbt, ledger: Ledger, dates: list[date], settings: LoadSetting
         looked = engine.look()  # one read-only look serves both the set-aside and the seed check
     result = BackfillResult(dates, set_aside=engine.set_aside_if_unreadable(looked))
     loader = Loader(dbt, ledger, dbt.project.models.primary, retries=settings.retries)
+    log = dbt.project.artifacts_dir
+    note(log, f"loading {len(dates)} partitions, {dates[0]} to {dates[-1]}" if dates else "nothing to load")
     seed_error = loader.seed(None if result.set_aside else looked.tables)
     if seed_error:
+        note(log, f"dbt seed failed: {seed_error}")
         raise SeedError(f"dbt seed failed: {seed_error}")
+
+    def starting(chunk: list[date]) -> None:
+        note(log, f"dbt build of {chunk[0]}" + (f" to {chunk[-1]} ({len(chunk)} partitions)" if len(chunk) > 1 else ""))
+        on_start(chunk)
+
     with sigterm_as_interrupt():
         try:
-            for outcome in loader.load_range(dates, settings.chunk_size, settings.chunk_bytes, on_start):
+            for outcome in loader.load_range(dates, settings.chunk_size, settings.chunk_bytes, starting):
+                note(log, f"{'loaded' if outcome.ok else 'failed'} {outcome.dates[0]}"
+                          + (f" to {outcome.dates[-1]}" if len(outcome.dates) > 1 else "")
+                          + f" in {outcome.seconds:.2f}s (invocation {outcome.invocation_id})"
+                          + ("" if outcome.ok else f": {outcome.message}"))
                 result.outcomes.append(outcome)
                 on_outcome(outcome)
                 if settings.fail_fast and not outcome.ok:
@@ -137,6 +150,8 @@ def _backfill(dbt: Dbt, ledger: Ledger, dates: list[date], settings: LoadSetting
     if untouched or proven:
         mark_warehouse(dbt.project, ledger)
     result.seconds = time.monotonic() - started
+    note(log, f"{'interrupted' if result.interrupted else 'done'}: {result.loaded} loaded, {len(result.failed)} failed "
+              f"in {result.seconds:.2f}s")
     return result
 
 

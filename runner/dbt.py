@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 import uuid
 from datetime import date
 
@@ -18,6 +19,7 @@ from runner.fingerprints import code_fingerprint
 from runner.in_process import collector_paused, environment, stderr_to
 from runner.invocation import Invocation
 from runner.project import PARTITIONED_MODELS_SELECTOR, PARTITIONED_SELECTOR, Project
+from runner.step_log import note
 
 # What the engine (a Spark JVM, a library) writes to stderr while dbt runs, appended, beside the
 # invocations' folders: Spark's log lines reach neither the terminal nor the runner's output.
@@ -84,8 +86,12 @@ class Dbt:
         # Before the parse: files changed during it make the key older than the manifest, never newer.
         self._parsed_key = code_cache.project_key(self.project)
         self._prune_parse_folders()
+        note(self.project.artifacts_dir, "parsing the project")
+        started = time.monotonic()
         with collector_paused():
             invocation, manifest = self._invoke(["parse", "--vars", self._vars()], folder=self._parse_folder())
+        note(self.project.artifacts_dir, f"parsed in {time.monotonic() - started:.2f}s"
+             + (f": {invocation.error}" if invocation.error else ""))
         if invocation.error is None:
             self._manifest = manifest
             # The parsed project lives as long as the command: the collector need not scan it again.

@@ -52,3 +52,22 @@ def test_on_a_terminal_the_watcher_says_what_it_does_before_dbt_starts(project):
     lines = on_a_terminal(project, "watch", "--once")
     assert lines[0] == f"catching up on {project.source_dir}"
     assert lines[1:][-1].startswith("caught up: 5 loaded, 0 failed"), lines
+
+
+def test_every_step_of_a_load_leaves_a_line_in_the_runner_log(project):
+    path = project.file("2018-01-02")
+    path.write_text(path.read_text().replace("2018-01-02,", "2018-01-02,x", 1))  # an unparseable number
+    (project.root / "target" / "runner" / "runner.log").unlink(missing_ok=True)  # the template's parse
+    result = project.runner("backfill", "--start", "2018-01-01", "--end", "2018-01-03", "--chunk-size", "3")
+    assert result.exit_code == 1, result.output
+    log = (project.root / "target" / "runner" / "runner.log").read_text().splitlines()
+    steps = [line.split(" ", 3)[3] for line in log]  # after the time and the PID
+    assert steps[0] == "parsing the project" and steps[1].startswith("parsed in ")
+    assert steps[2] == "loading 3 partitions, 2018-01-01 to 2018-01-03"
+    # The chunk fails, then is split until the bad day stands alone: every invocation is a line.
+    assert steps[3] == "dbt build of 2018-01-01 to 2018-01-03 (3 partitions)"
+    assert steps[4].startswith("failed 2018-01-01 to 2018-01-03 in ") or steps[4] == "dbt build of 2018-01-01"
+    assert any(step.startswith("failed 2018-01-02 in ") and "unparseable number" in step for step in steps)
+    assert any(step.startswith("loaded 2018-01-03 in ") for step in steps)
+    assert steps[-1].startswith("done: 2 loaded, 1 failed in ")
+    assert all(line.split(" ")[1:3] == ["pid", line.split(" ")[2]] and line.split(" ")[2].isdigit() for line in log)

@@ -1,5 +1,6 @@
-"""The models' code fingerprints, remembered with what they were compiled from, so that `runner
-status` need not start dbt (about 10 s here) while the project has not changed."""
+"""What dbt said of the project as it is now, remembered with what it was said of, so that `runner
+status` need not start dbt (about 10 s here) while the project has not changed: the models' code
+fingerprints, and the partitioned models as dbt resolved them (their order, which are incremental)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,29 @@ import os
 import re
 from importlib import metadata
 from pathlib import Path
+from typing import Protocol
 
 import yaml
-
-from runner.project import Project
 
 # What the compiled SQL of a model can depend on, besides the files: the packages that compile it.
 PACKAGES = ("dbt-core", "dbt-duckdb", "dbt-spark")
 ENV_VAR = re.compile(r"""env_var\(\s*['"]([^'"]+)['"]""")
 PATH_KEYS = {"model-paths": ["models"], "macro-paths": ["macros"], "seed-paths": ["seeds"]}
 KEPT = 8  # input sets remembered: warehouses, source folders and targets switched between
+
+
+class Project(Protocol):
+    """What the cache needs of a project (runner/project.py's Project): its input set and its folder."""
+
+    project_dir: Path
+    warehouse_path: Path
+    source_dir: Path
+
+    @property
+    def target_name(self) -> str | None: ...
+
+    @property
+    def artifacts_dir(self) -> Path: ...
 
 
 def project_key(project: Project) -> str:
@@ -43,17 +57,19 @@ def project_key(project: Project) -> str:
     return digest.hexdigest()
 
 
-def cached(project: Project, key: str) -> dict[str, str] | None:
-    """The fingerprints remembered for this key, or None."""
-    found = next((entry["fingerprints"] for entry in _entries(project) if entry.get("key") == key), None)
+def cached(project: Project, key: str, kind: str = "fingerprints") -> dict | None:
+    """What is remembered of this kind for this key (the fingerprints, or the models), or None."""
+    found = next((entry.get(kind) for entry in _entries(project) if entry.get("key") == key), None)
     return found if isinstance(found, dict) and found else None
 
 
-def remember(project: Project, key: str, fingerprints: dict[str, str]) -> None:
-    """Remember these fingerprints first, keeping the last few other keys too: users switch between
-    a scratch and a real warehouse, or source folder, and switching back should cost no compile."""
-    entries = [{"key": key, "fingerprints": fingerprints}]
-    entries += [entry for entry in _entries(project) if entry.get("key") != key][:KEPT - 1]
+def remember(project: Project, key: str, value: dict, kind: str = "fingerprints") -> None:
+    """Remember this (of this kind) for the key first, keeping the last few other keys too: users
+    switch between a scratch and a real warehouse, or source folder, and switching back should cost
+    no compile."""
+    entries = _entries(project)
+    mine = next((entry for entry in entries if entry.get("key") == key), {"key": key})
+    entries = [{**mine, kind: value}] + [entry for entry in entries if entry.get("key") != key][:KEPT - 1]
     path = _cache_file(project)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f"{path.name}.{os.getpid()}")

@@ -18,7 +18,8 @@ from runner.errors import WarehouseError
 from runner.fingerprints import code_fingerprint
 from runner.in_process import collector_paused, environment, stderr_to
 from runner.invocation import Invocation
-from runner.project import PARTITIONED_MODELS_SELECTOR, PARTITIONED_SELECTOR, Project
+from runner.model_files import PARTITIONED_SELECTOR
+from runner.project import PARTITIONED_MODELS_SELECTOR, Project, ProjectModels
 from runner.step_log import note
 
 # What the engine (a Spark JVM, a library) writes to stderr while dbt runs, appended, beside the
@@ -94,9 +95,39 @@ class Dbt:
              + (f": {invocation.error}" if invocation.error else ""))
         if invocation.error is None:
             self._manifest = manifest
+            self._resolve_models()
             # The parsed project lives as long as the command: the collector need not scan it again.
             gc.freeze()
         return invocation
+
+    def _resolve_models(self) -> None:
+        """The partitioned models as dbt selects them (the `partitioned_models` selector), upstream
+        first, and which dbt materializes as incremental: the project's from now on, and remembered
+        for the project as parsed, so that a status reads them without dbt."""
+        if code_cache.cached(self.project, self._parsed_key, kind="models"):
+            return
+        invocation, listed = self._invoke(["ls", "--selector", PARTITIONED_MODELS_SELECTOR, "--resource-type", "model",
+                                           "--output", "json", "--output-keys", "unique_id"], self._manifest, folder="list")
+        if invocation.error or not listed:
+            return  # the files' reading stands (runner/project.py)
+        selected = [json.loads(line)["unique_id"] for line in listed]
+        nodes, ordered = self._manifest.nodes, []
+
+        def upstream_first(unique_id: str) -> None:
+            if unique_id not in ordered:
+                for upstream in nodes[unique_id].depends_on.nodes:
+                    if upstream in selected:
+                        upstream_first(upstream)
+                ordered.append(unique_id)
+
+        for unique_id in selected:
+            upstream_first(unique_id)
+        models = ProjectModels(tuple(nodes[unique_id].name for unique_id in ordered),
+                               tuple(nodes[unique_id].name for unique_id in ordered
+                                     if nodes[unique_id].config.materialized == "incremental"))
+        code_cache.remember(self.project, self._parsed_key, {"partitioned": list(models.partitioned),
+                                                              "incremental": list(models.incremental)}, kind="models")
+        self.project.models_resolved(models)
 
     def _parse_folder(self) -> str:
         """A folder per input set (target, warehouse, source folder) keeps its partial_parse.msgpack:

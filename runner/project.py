@@ -10,20 +10,17 @@ from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
+from runner import code_cache
 from runner.daily_files import DEFAULT_PATTERN, DailyFiles, PatternError, checked_pattern
 from runner.engines import Engine, engine_for
 from runner.errors import ProjectError, UsageProblem
+from runner.model_files import materializations, partitioned_models, project_config
 from runner.partitions import DefinedPartitions, parse_duration, parse_partition_date
 from runner.profiles import default_target, profile_targets, profile_warehouse
 
 # The dbt selectors (selectors.yml) of what a load builds, and of its models alone (what is compiled
 # to fingerprint their code). The models' names: Project.models.
-PARTITIONED_SELECTOR = "partitioned"
 PARTITIONED_MODELS_SELECTOR = "partitioned_models"
-YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the models' properties files: a few ms, not 20
-MATERIALIZED_IN_SQL = re.compile(r"""config\([^)]*\bmaterialized\s*=\s*['"](\w+)['"]""")
 TARGET_NAME = re.compile(r"[A-Za-z0-9_-]+")
 GLOB = re.compile(r"[*?\[\]{}]")
 RESERVED_CATALOGS = {"main", "system", "temp", "memory"}  # DuckDB's own database and schema names
@@ -66,10 +63,19 @@ class Project:
 
     @cached_property
     def models(self) -> ProjectModels:
-        """This project's partitioned models, read from its own files when first asked for."""
+        """This project's partitioned models as dbt resolved them at the runner's last parse of the
+        project as it is now (remembered with the code fingerprints: no dbt here); before any parse
+        of it, read from its own files (selectors.yml, the models' configs)."""
+        resolved = code_cache.cached(self, code_cache.project_key(self), kind="models")
+        if resolved:
+            return ProjectModels(tuple(resolved["partitioned"]), tuple(resolved["incremental"]))
         partitioned = partitioned_models(self.project_dir)
         kinds = materializations(self.project_dir, partitioned)
         return ProjectModels(partitioned, tuple(name for name in partitioned if kinds.get(name) == "incremental"))
+
+    def models_resolved(self, models: ProjectModels) -> None:
+        """dbt has just resolved the models (a parse): they are this project's from now on."""
+        self.__dict__["models"] = models  # the cached_property's own slot
 
     def ran_on_this_target(self, target: str | None) -> bool:
         """Whether an invocation that names `target` (None: it named none) ran on this project's target."""
@@ -174,11 +180,6 @@ def checked_target(name: str | None) -> str | None:
     return name
 
 
-def project_config(root: Path) -> dict:
-    with open(root / "dbt_project.yml") as handle:
-        return yaml.safe_load(handle) or {}
-
-
 def project_vars(root: Path) -> dict:
     return project_config(root).get("vars") or {}
 
@@ -190,53 +191,3 @@ def ledger_path(warehouse: Path, target: str | None, default: str | None) -> Pat
         return Path(os.environ["LEDGER_PATH"]).resolve()
     suffix = ".ledger.duckdb" if target in (None, default) else f".{target}.ledger.duckdb"
     return warehouse.with_suffix(suffix)
-
-
-def partitioned_models(root: Path) -> tuple[str, ...]:
-    """The partitioned models in lineage order: the `method: fqn` entries of the `partitioned`
-    selector's union in the project's selectors.yml, read as plain YAML (status never imports dbt)."""
-    try:
-        with open(root / "selectors.yml") as handle:
-            selectors = (yaml.safe_load(handle) or {}).get("selectors") or []
-        (selector,) = [entry for entry in selectors if entry.get("name") == PARTITIONED_SELECTOR]
-        names = tuple(str(entry["value"]) for entry in selector["definition"]["union"] if entry.get("method") == "fqn")
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, yaml.YAMLError):
-        names = ()
-    if not names:
-        raise ProjectError(f"{root / 'selectors.yml'}: no selector {PARTITIONED_SELECTOR!r} whose definition is a union of "
-                           "`method: fqn` entries, one per partitioned model")
-    return names
-
-
-def materializations(root: Path, models: tuple[str, ...]) -> dict[str, str]:
-    """Each model's `materialized` (in the order of `models`), read from the files without dbt, in
-    dbt's order of precedence: a literal `config(materialized=...)` in its SQL, else `config:
-    materialized:` in its properties, else the deepest `+materialized` of its folders under
-    `models:` in dbt_project.yml, else dbt's default, view."""
-    config = project_config(root)
-    found: dict[str, str] = {}
-    for folder in config.get("model-paths") or ["models"]:
-        base = root / folder
-        for path in sorted(base.rglob("*.y*ml")):
-            for entry in (yaml.load(path.read_text(), Loader=YAML_LOADER) or {}).get("models") or []:
-                if entry.get("name") in models and (entry.get("config") or {}).get("materialized"):
-                    found[entry["name"]] = str(entry["config"]["materialized"])
-        for path in sorted(base.rglob("*.sql")):
-            if path.stem in models:
-                literal = MATERIALIZED_IN_SQL.search(path.read_text())
-                in_folder = folder_materialization(config, path.relative_to(base).parent.parts)
-                found[path.stem] = literal[1] if literal else found.get(path.stem, in_folder)
-    return {name: found[name] for name in models if name in found}
-
-
-def folder_materialization(config: dict, folders: tuple[str, ...]) -> str:
-    """The materialization dbt_project.yml sets for a folder of models: the deepest on its path."""
-    level = (config.get("models") or {}).get(config.get("name")) or {}
-    value = level.get("+materialized", level.get("materialized", "view"))
-    for part in folders:
-        level = level.get(part)
-        if not isinstance(level, dict):
-            break
-        value = level.get("+materialized", level.get("materialized", value))
-    return str(value)
-

@@ -6,7 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 
-from runner.project import Project, project_config
+from runner.model_files import project_config
+from runner.project import Project
 
 
 def seed_fingerprints(project: Project) -> dict[str, str]:

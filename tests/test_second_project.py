@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from test_watch import Watching
 
 from runner.cli import cli
+from runner.project import load_project
 
 SALES = Path(__file__).resolve().parent / "projects" / "sales"
 DAYS = [date(2024, 2, 26) + timedelta(days=n) for n in range(8)]  # the project's partitions: Feb 26 to Mar 4
@@ -154,3 +155,20 @@ def test_the_watcher_loads_a_months_folder_moved_into_place(sales, tmp_path):
             watcher.finish()
     assert sales.held(date(2024, 3, 2)) == in_the_file(sales.file(date(2024, 3, 2)))
     assert sales.status()["2024-03-02"]["state"] == "materialized"
+
+
+def test_the_partitioned_models_are_dbts_own_resolution_remembered_for_status(sales):
+    # A config no reading of the files can follow: dbt materializes it incremental, its first literal says table.
+    model = sales.root / "models" / "store_day_totals.sql"
+    model.write_text("{{ config(materialized='table' if var('never', false) else 'incremental') }}\n" + model.read_text())
+    for day in DAYS[:2]:
+        sales.write(day, sales=3)
+    assert load_project(str(sales.root)).models.incremental == ("sale_lines",)  # before any parse: the files' reading
+    assert sales.runner("backfill", "--start", "2024-02-26", "--end", "2024-02-27").exit_code == 0
+    # The backfill's parse resolved them: every later command reads dbt's answer, without dbt.
+    assert load_project(str(sales.root)).models.incremental == ("sale_lines", "store_day_totals")
+    with duckdb.connect(str(sales.warehouse)) as connection:  # behind the runner's back
+        connection.execute("delete from store_day_totals where partition_date = date '2024-02-27'")
+    status = sales.status("--start", "2024-02-26", "--end", "2024-02-27")
+    assert [status[day]["state"] for day in ("2024-02-26", "2024-02-27")] == ["materialized", "stale"]
+    assert status["2024-02-27"]["stale_reasons"] == ["warehouse_rows_differ"]

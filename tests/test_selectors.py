@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from runner.project import PARTITIONED_MODELS_SELECTOR, PARTITIONED_SELECTOR, load_project
+from runner.model_files import PARTITIONED_SELECTOR
+from runner.project import PARTITIONED_MODELS_SELECTOR, load_project
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 

@@ -122,7 +122,8 @@ def backfill(ctx, start, end, last, source_dir, selection, dry_run, chunk_size, 
     dates = resolve_range(project, start, end, last)
     settings = LoadSettings(chunk_size, chunk_bytes, retries, fail_fast)
     planned = plan_backfill(project, dates, selection, settings, None if dry_run else settle)
-    origin = Origin(started_by, dates[0], dates[-1], ",".join(sorted(selection)))
+    # An empty range (an open end whose first day has not closed) loads nothing: nothing to record.
+    origin = Origin(started_by, dates[0], dates[-1], ",".join(sorted(selection))) if dates else None
     if json_lines:
         ctx.exit(stream_backfill(planned, settings, dry_run, ctx.obj["started"], origin))
     if dry_run:

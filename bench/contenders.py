@@ -29,6 +29,10 @@ ORDER = ["single_scan", "duckdb_loop", "dbt_microbatch", "dbt_process_loop", "ru
 # Sweeps, for choosing the defaults: runner_chunk_N is `runner backfill --chunk-size N`, runner_mb_N
 # is `runner backfill --chunk-mb N`.
 SWEEPS = {"runner_chunk_": "--chunk-size", "runner_mb_": "--chunk-mb"}
+# before_runner_batched, before_runner_per_partition: the same runner on the project files (models,
+# macros, ...) of another commit (`--before REF`), so a change to the project is measured against the
+# project before it in one run, on the same machine and minute.
+BEFORE = "before_"
 
 
 def sweep_name(option: str, value: str) -> str:
@@ -41,6 +45,8 @@ def swept_option(name: str) -> list[str]:
 
 
 def label(name: str) -> str:
+    if name.startswith(BEFORE):
+        return label(name.removeprefix(BEFORE)) + " (project before)"
     swept = swept_option(name)
     return " ".join(["runner backfill", *swept]) if swept else LABELS[name]
 
@@ -112,13 +118,27 @@ def dbt_args(project: Path) -> list[str]:
     return ["--project-dir", str(project), "--profiles-dir", str(project)]
 
 
-def make_templates(root: Path) -> dict[str, Path]:
-    """One copy of each project per workload, that every run copies again."""
+def make_templates(root: Path, before: str | None = None) -> dict[str, Path]:
+    """One copy of each project per workload, that every run copies again; with `before` (a git
+    revision), also the product's project files as they were at that commit."""
     product = copy_project(REPO, PRODUCT_FILES, root / "template-product")
     microbatch = copy_project(MICROBATCH_PROJECT, None, root / "template-microbatch")
     for name in ("target", "logs"):
         shutil.rmtree(microbatch / name, ignore_errors=True)
-    return {"product": product, "microbatch": microbatch}
+    templates = {"product": product, "microbatch": microbatch}
+    if before:
+        templates["before"] = project_at(before, root / "template-before")
+    return templates
+
+
+def project_at(revision: str, destination: Path) -> Path:
+    """The product's project files (PRODUCT_FILES) as they were at a git revision, via git archive."""
+    destination.mkdir(parents=True)
+    listed = subprocess.run(["git", "ls-tree", "--name-only", revision, *PRODUCT_FILES], cwd=REPO, capture_output=True,
+                            text=True, check=True).stdout.split()
+    archive = subprocess.run(["git", "archive", "--format=tar", revision, *listed], cwd=REPO, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(destination)], input=archive.stdout, check=True)
+    return destination
 
 
 def plan(name: str, folder: Path, workload: Workload, source_dir: Path, templates: dict[str, Path], chunked: bool,
@@ -151,11 +171,13 @@ def plan(name: str, folder: Path, workload: Workload, source_dir: Path, template
                     for day in days]
         setup = [[str(BIN / "dbt"), "seed", *dbt_args(project), "--vars", dbt_vars(source_dir)]]
         return Plan(name, folder, len(days), commands, setup=setup, warehouse=warehouse, project=project)
-    if name in RUNNERS or swept_option(name):
-        if name != "runner_per_partition" and not chunked:
+    if name in RUNNERS or swept_option(name) or name.removeprefix(BEFORE) in RUNNERS:
+        template = templates["before"] if name.startswith(BEFORE) else templates["product"]
+        mode = name.removeprefix(BEFORE)
+        if mode != "runner_per_partition" and not chunked:
             return None
-        project = copy_project(templates["product"], None, folder / "project")
-        options = ["--chunk-size", "1"] if name == "runner_per_partition" and chunked else swept_option(name)
+        project = copy_project(template, None, folder / "project")
+        options = ["--chunk-size", "1"] if mode == "runner_per_partition" and chunked else swept_option(mode)
         ledger = folder / "ledger.duckdb"
         # One partition loaded through the runner itself parses the project; then a new, empty warehouse.
         setup = [[str(BIN / "runner"), "--project-dir", str(project), "run", workload.first_day.isoformat(),
@@ -163,7 +185,7 @@ def plan(name: str, folder: Path, workload: Workload, source_dir: Path, template
         reset = [folder / f"{base}{suffix}" for base in ("warehouse.duckdb", "ledger.duckdb") for suffix in ("", ".wal")]
         # Per partition, the runner pays dbt's whole build for every day: like the process loop, it
         # runs on the first days only (--per-partition-days), reported per partition.
-        days = workload.first_days(workload.per_partition_days if name == "runner_per_partition" else workload.days)
+        days = workload.first_days(workload.per_partition_days if mode == "runner_per_partition" else workload.days)
         return Plan(name, folder, len(days), [runner_command(project, days, source_dir, options)],
                     setup=setup, warehouse=warehouse, ledger=ledger, project=project, reset=reset)
     raise ValueError(f"unknown contender {name}")

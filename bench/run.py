@@ -29,6 +29,7 @@ from pathlib import Path
 from bench import checks
 from bench.contenders import (
     BASELINES,
+    BEFORE,
     BIN,
     ORDER,
     REPO,
@@ -53,6 +54,8 @@ TARGETS = {
     "batched <= 1.2x plain DuckDB loop": ("runner_batched", "duckdb_loop", 1.2, {"100x100000"}),
     "batched <= 2.5x single query": ("runner_batched", "single_scan", 2.5, {"100x100000"}),
     "per-partition >= 12x faster than a process per partition": ("runner_per_partition", "dbt_process_loop", 1 / 12, None),
+    # Issue 30 (item 4): large days at half of microbatch, near the single query.
+    "batched <= 1.5x single query": ("runner_batched", "single_scan", 1.5, {"30x100000", "100x100000"}),
 }
 RSS_LIMIT_MB = 500
 HALVES_TOLERANCE = 1.10  # second half at most 10% slower per partition than the first (timing noise)
@@ -80,6 +83,10 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
                         "to choose the default from measurements; for example 7,30,90,365")
     parser.add_argument("--chunk-mbs", help="comma-separated --chunk-mb values to run the runner with as well (runner_mb_N), "
                         "to choose that default; for example 48,96,1000")
+    parser.add_argument("--before", metavar="REV",
+                        help="also run the runner modes on the project files (models, macros, ...) of this git revision "
+                             "(before_runner_batched, before_runner_per_partition): a change measured against the project "
+                             "before it in one run; for example HEAD")
     parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic data (default 7)")
     parser.add_argument("--out", type=Path, help="JSON results (default bench/out/results.json, smoke bench/out/smoke.json)")
     parser.add_argument("--data-dir", type=Path, default=REPO / "bench" / "out" / "data",
@@ -100,6 +107,11 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown contenders: {', '.join(sorted(unknown))}")
     args.contenders = [name for name in ORDER if name in args.contenders]
+    if args.before:
+        if subprocess.run(["git", "rev-parse", "--verify", "--quiet", args.before + "^{commit}"], cwd=REPO,
+                          capture_output=True).returncode:
+            parser.error(f"--before: no such git revision: {args.before}")
+        args.contenders += [BEFORE + name for name in RUNNERS if name in args.contenders]
     try:
         sizes = [int(size) for size in args.chunk_sizes.split(",")] if args.chunk_sizes else []
     except ValueError:
@@ -141,7 +153,7 @@ def run_workload(workload: Workload, args: argparse.Namespace, chunked: bool, sc
     env = child_env(REPO)
     root = scratch / workload.name
     root.mkdir()
-    templates = make_templates(root)
+    templates = make_templates(root, args.before)
     runs: dict[str, list[dict]] = {}
     partitions: dict[str, int] = {}
     all_checks, half_seconds = [], {}
@@ -212,13 +224,15 @@ def summarise(workload: Workload, runs: dict, partitions: dict, all_checks: list
             rss = contenders[name]["max_peak_rss_mb"]
             targets.append({"target": f"{name} peak RSS <= {RSS_LIMIT_MB} MB", "ok": rss <= RSS_LIMIT_MB, "value": rss,
                             "shown": f"{rss:.0f} MB"})
+    versus_before = {name: round(contenders[name]["ms_per_partition"] / contenders[BEFORE + name]["ms_per_partition"], 4)
+                     for name in RUNNERS if name in contenders and BEFORE + name in contenders}
     halves = {}
     for name, per_run in half_seconds.items():
         measured = [found for found in (checks.halves(seconds) for seconds in per_run) if found]
         if measured:
             halves[name] = {key: round(statistics.median(found[key] for found in measured), 3) for key in measured[0]}
     return {"workload": workload.name, "days": workload.days, "rows": workload.rows, "contenders": contenders,
-            "targets": targets, "halves": halves, "checks": all_checks}
+            "targets": targets, "halves": halves, "checks": all_checks, "versus_before": versus_before}
 
 
 def cross_workload_targets(results: list[dict]) -> list[dict]:
@@ -269,6 +283,8 @@ def report(results: list[dict], cross: list[dict], args: argparse.Namespace) -> 
         for name, found in result["halves"].items():
             lines.append(f"  {name}: first half {found['first_half_ms_per_partition']:.1f} ms/partition, "
                          f"second half {found['second_half_ms_per_partition']:.1f} ms/partition ({found['second_over_first']:.2f}x)")
+        for name, ratio in result.get("versus_before", {}).items():
+            lines.append(f"  {name}: {ratio:.3f}x the same runner on the project before")
         for target in result["targets"]:
             lines.append(f"  target {'met    ' if target['ok'] else 'NOT MET'}  {target['target']}: {target['shown']}")
         failed = [check for check in result["checks"] if not check["ok"]]
@@ -304,6 +320,9 @@ def main(argv: list[str] | None = None) -> int:
     meta = {"started_at": datetime.now(UTC).isoformat(timespec="seconds"), "cpus": os.cpu_count(),
             "load_average_at_start": os.getloadavg(), "repeats": args.repeats, "seed": args.seed, "smoke": args.smoke,
             "warm_start": not args.cold, "runner_has_chunk_size": chunked, "runner": str(BIN / "runner"), **versions()}
+    if args.before:
+        meta["before"] = subprocess.run(["git", "rev-parse", "--short", args.before], cwd=REPO, capture_output=True,
+                                        text=True).stdout.strip()
     started = time.perf_counter()
     scratch = Path(tempfile.mkdtemp(prefix="bench-"))
     try:

@@ -236,11 +236,32 @@
 
 
 {# A decimal column stored exactly (decimal(38, 10), never a float), or an error naming the file. A
-   value with more than 10 decimals would be rounded by the cast: it fails instead. #}
-{% macro parse_decimal(raw_column) -%}
+   value with more than 10 decimals would be rounded by the cast: it fails instead. Dispatched: the
+   default is the strict parse, which explains every refusal; DuckDB tries a cheaper parse first. #}
+{% macro parse_decimal(raw_column) %}
+    {{- return(adapter.dispatch('parse_decimal')(raw_column)) -}}
+{% endmacro %}
+
+{% macro default__parse_decimal(raw_column) -%}
     case
         when {{ decimal_places(raw_column) }} > 10 then {{ value_error(raw_column, 'more than 10 decimals (it would be rounded)') }}
         else {{ parsed_or_fail("try_cast(trim(" ~ raw_column ~ ") as decimal(38, 10))", raw_column, 'unparseable number') }}
+    end
+{%- endmacro %}
+
+{#- DuckDB, optimistic: a value with at most 10 characters after its first '.' (so at most 10
+    decimals, whatever trim and trailing zeros would remove) that the cast takes is that cast's
+    value, exactly what the strict parse gives it; any other value (an error, or one the check
+    cannot vouch for) goes through the strict parse, which gives it or fails with its message. The
+    check counts bytes (strlen), never fewer than characters: a value the cast takes is ASCII. The
+    cast reads surrounding whitespace as the strict parse's trim does. The strict parse sits in the
+    ELSE branch, so DuckDB evaluates it only for the rows that reach it. -#}
+{% macro duckdb__parse_decimal(raw_column) -%}
+    case
+        when (strlen({{ raw_column }}) <= 11 or strlen({{ raw_column }}) - strpos({{ raw_column }}, '.') <= 10)
+            and try_cast({{ raw_column }} as decimal(38, 10)) is not null
+            then try_cast({{ raw_column }} as decimal(38, 10))
+        else {{ default__parse_decimal(raw_column) }}
     end
 {%- endmacro %}
 
@@ -259,9 +280,28 @@
 {%- endmacro %}
 
 
-{# A date written YYYY-MM-DD or YYYY/MM/DD, or an error naming the file. #}
-{% macro parse_quote_date(raw_column) -%}
+{# A date written YYYY-MM-DD or YYYY/MM/DD, or an error naming the file. Dispatched: the default is
+   the strict parse; DuckDB tries a cheaper parse first. #}
+{% macro parse_quote_date(raw_column) %}
+    {{- return(adapter.dispatch('parse_quote_date')(raw_column)) -}}
+{% endmacro %}
+
+{% macro default__parse_quote_date(raw_column) -%}
     {{ parsed_or_fail(try_parse_date(raw_column), raw_column, 'unparseable date') }}
+{%- endmacro %}
+
+{#- DuckDB, optimistic: ten characters shaped YYYY-MM-DD or YYYY/MM/DD, the first a digit, that the
+    date cast takes are that date, as the strict parse reads them (the cast alone would also take a
+    sign, a year of five digits, a time); any other value goes through the strict parse in the ELSE
+    branch, evaluated only for the rows that reach it. -#}
+{% macro duckdb__parse_quote_date(raw_column) -%}
+    case
+        when ({{ raw_column }} like '____-__-__' or {{ raw_column }} like '____/__/__')
+            and {{ raw_column }} >= '0' and {{ raw_column }} < ':'
+            and try_cast({{ raw_column }} as date) is not null
+            then try_cast({{ raw_column }} as date)
+        else {{ default__parse_quote_date(raw_column) }}
+    end
 {%- endmacro %}
 
 

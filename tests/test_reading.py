@@ -269,3 +269,43 @@ def test_a_summary_that_miscounts_fails_inside_the_transaction(project, loaded):
         "2018-01-02  failed  daily_summary: Invalid Input Error: quote_count differs from raw_partition_data in partition"
         " 2018-01-02 (20 rows in raw_partition_data, 21 here)")
     assert (project.rows("2018-01-02"), summary(project, "2018-01-02")) == loaded
+
+
+# The DuckDB read is optimistic (macros/daily_files.sql, duckdb__parse_decimal and
+# duckdb__parse_quote_date): a value the cheap check vouches for is cast at once, any other goes
+# through the strict parse. These values pass the cheap shape check or fail it, and the strict parse
+# must still give each its exact message...
+EXPLAINED = {
+    "a date shaped right that is no date": ("date", "2018-02-30", "unparseable date"),
+    "a year with a sign, which the date cast alone would take": ("date", "-018-01-02", "unparseable date"),
+    "a date with a time": ("date", "2018-01-02 10:00:00", "unparseable date"),
+    "11 decimals": ("amount", "500.12345678901", "more than 10 decimals (it would be rounded)"),
+    "a number too large for 28 digits": ("amount", "12345678901234567890123456789", "unparseable number"),
+    "a number in words": ("share_price", "ten", "unparseable number"),
+}
+
+
+@pytest.mark.parametrize("case", EXPLAINED)
+def test_a_value_the_fast_read_refuses_fails_with_the_strict_message(project, loaded, case):
+    column, value, what = EXPLAINED[case]
+    path = project.file("2018-01-02")
+    path.write_text(csv_text(HEADER.split(","), [ROW, {**ROW, column: value}]))
+
+    result = project.runner("run", "2018-01-02")
+
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == (
+        f"2018-01-02  failed  stg_daily_files__quotes: Invalid Input Error: {what} in {path} (column {column}): '{value}'")
+    assert (project.rows("2018-01-02"), summary(project, "2018-01-02")) == loaded
+
+
+def test_values_the_fast_read_cannot_vouch_for_load_as_the_strict_parse_reads_them(project):
+    # ...and the values it leaves to the strict parse load as before: padded, trailing zeros past
+    # the tenth decimal, slashes, a leading '+'.
+    rows = [{**ROW, "date": " 2018/01/02 ", "share_price": " 10.5000 ", "amount": "500.00000000000000",
+             "spend": "+10.0000", "shift": "11.000000000000", "spread": "9.5"}]
+    project.file("2018-01-02").write_text(csv_text(HEADER.split(","), rows))
+    assert project.runner("run", "2018-01-02").exit_code == 0
+    assert project.query(
+        "select quote_date::varchar, open_price, high_price, low_price, close_price, volume from raw_partition_data"
+    ) == [("2018-01-02", Decimal("10"), Decimal("11"), Decimal("9.5"), Decimal("10.5"), Decimal("500"))]

@@ -16,6 +16,7 @@ from runner.backfills import BackfillResult, LoadSettings, SeedError
 from runner.dbt import Dbt
 from runner.events import load_events
 from runner.folder_events import FolderEvents
+from runner.ledger_snapshot import write_snapshot
 from runner.loading import Outcome
 from runner.planning import DEFAULT_SELECTION, gather
 from runner.render_json import waiting_json
@@ -127,6 +128,8 @@ class Watcher(FolderEvents):
 
     def report_outcome(self, outcome: Outcome) -> None:
         self.project.engine.release()  # before the line: whoever reads it may query the warehouse at once
+        if self.project.adapter == "duckdb":  # ... or the ledger, through dbt's runner_ledger source
+            write_snapshot(self.project.ledger_path, self.project.warehouse_path)
         for event in load_events(outcome):
             self.report(event)
 

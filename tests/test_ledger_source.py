@@ -50,3 +50,21 @@ def test_the_runner_ledger_source_reads_what_the_ledger_holds_after_each_command
     assert project.runner("run", "2018-01-03").exit_code == 0
     assert dbt_show(project) == in_the_ledger(project)
     assert in_the_ledger(project)["days"] == 3
+
+
+def test_a_watchers_load_reaches_dbts_ledger_source_before_its_line(project, tmp_path):
+    from test_watch import Watching, land, staged
+
+    watcher = Watching(project, "--settle", "30")
+    try:
+        watcher.until("watching")
+        land(project, staged(tmp_path, "2018-01-06", rows=4))
+        watcher.until("load", partition_date="2018-01-06")
+        # The watcher still runs: the copy dbt reads already holds the load it just reported.
+        copy = snapshot_path(project.warehouse)
+        days = duckdb.sql(f"select distinct partition_date::varchar from read_parquet('{copy}') order by 1").fetchall()
+        assert [day for (day,) in days] == [f"2018-01-0{n}" for n in range(1, 7)]
+        assert watcher.stop() == 0
+    finally:
+        if watcher.process.poll() is None:
+            watcher.finish()

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import duckdb
 
+from runner.arrivals import signature
+
 SUFFIX = ".partition_runs.parquet"  # the source's external_location names the same file
 
 
@@ -21,14 +23,8 @@ def snapshot_path(warehouse: Path) -> Path:
 
 
 def ledger_signature(ledger: Path) -> tuple:
-    """What changes when the ledger is written: its file's and its WAL's size and mtime."""
-    def of(path: Path):
-        try:
-            found = os.stat(path)
-        except OSError:
-            return None
-        return found.st_size, found.st_mtime_ns, found.st_ino
-    return of(ledger), of(ledger.with_name(ledger.name + ".wal"))
+    """What changes when the ledger is written: its file's and its WAL's size, mtime and inode."""
+    return signature(ledger), signature(ledger.with_name(ledger.name + ".wal"))
 
 
 def write_snapshot(ledger: Path, warehouse: Path) -> Path | None:

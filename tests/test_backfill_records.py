@@ -217,6 +217,7 @@ def test_cancel_on_its_page_stops_the_consoles_backfill_and_it_is_recorded_inter
             row = page.locator(f'tr[data-backfill="{record["backfill_id"]}"]')
             assert row.locator("td.status").inner_text() == "running (this console's)"
             row.locator("a").click()
+            page.wait_for_url(f"**/backfills/{record['backfill_id']}")  # loaded: its script listens for the click
             page.click("button.cancel-backfill")
             page.locator('b.state[data-status="interrupted"]').wait_for(timeout=60_000)  # the board follows the ledger
             page.locator("#cancel-message", has_text="Cancelled: the backfill stopped").wait_for()  # once the runner exited

@@ -22,7 +22,7 @@ KEPT = 8  # input sets remembered: warehouses, source folders and targets switch
 
 
 class Project(Protocol):
-    """What the cache needs of a project (runner/project.py's Project): its input set and its folder."""
+    """What the key needs of a project (runner/project.py's Project): its input set."""
 
     project_dir: Path
     warehouse_path: Path
@@ -31,63 +31,74 @@ class Project(Protocol):
     @property
     def target_name(self) -> str | None: ...
 
-    @property
-    def artifacts_dir(self) -> Path: ...
-
 
 def project_key(project: Project) -> str:
     """SHA-256 of everything a model's compiled SQL depends on: the project's configuration, models,
     macros and seeds, the environment variables they read, the target, the warehouse and source
     folder, and the versions of dbt and its adapters."""
+    return _key(project.project_dir, {"target": project.target_name, "warehouse": str(project.warehouse_path),
+                                      "source_dir": str(project.source_dir)})
+
+
+def vars_key(project_dir: Path, target: str | None) -> str:
+    """SHA-256 of what dbt's rendering of the project's vars depends on: project_key without the
+    warehouse and the source folder (which the vars may set)."""
+    return _key(project_dir, {"target": target})
+
+
+def _key(project_dir: Path, inputs: dict) -> str:
     digest = hashlib.sha256()
     texts = []
-    for path in _inputs(project.project_dir):
+    for path in _inputs(project_dir):
         data = path.read_bytes()
-        digest.update(f"{path.relative_to(project.project_dir)}\0{len(data)}\0".encode())
+        digest.update(f"{path.relative_to(project_dir)}\0{len(data)}\0".encode())
         digest.update(data)
         texts.append(data.decode(errors="replace"))
     env_names = sorted({name for text in texts for name in ENV_VAR.findall(text)})
     digest.update(json.dumps({
-        "target": project.target_name,
-        "warehouse": str(project.warehouse_path),
-        "source_dir": str(project.source_dir),
+        **inputs,
         "env": {name: os.environ.get(name) for name in env_names},
         "packages": {name: _version(name) for name in PACKAGES},
     }, sort_keys=True).encode())
     return digest.hexdigest()
 
 
-def cached(project: Project, key: str, kind: str = "fingerprints") -> dict | None:
-    """What is remembered of this kind for this key (the fingerprints, or the models), or None."""
-    found = next((entry.get(kind) for entry in _entries(project) if entry.get("key") == key), None)
+def runner_folder(project_dir: Path) -> Path:
+    """The runner's own files in a project (its dbt artifacts, this cache): never dbt's target/ itself."""
+    return project_dir / "target" / "runner"
+
+
+def cached(folder: Path, key: str, kind: str = "fingerprints") -> dict | None:
+    """What is remembered of this kind for this key (the fingerprints, the models, the vars), or None."""
+    found = next((entry.get(kind) for entry in _entries(folder) if entry.get("key") == key), None)
     return found if isinstance(found, dict) and found else None
 
 
-def remember(project: Project, key: str, value: dict, kind: str = "fingerprints") -> None:
+def remember(folder: Path, key: str, value: dict, kind: str = "fingerprints") -> None:
     """Remember this (of this kind) for the key first, keeping the last few other keys too: users
     switch between a scratch and a real warehouse, or source folder, and switching back should cost
     no compile."""
-    entries = _entries(project)
+    entries = _entries(folder)
     mine = next((entry for entry in entries if entry.get("key") == key), {"key": key})
     entries = [{**mine, kind: value}] + [entry for entry in entries if entry.get("key") != key][:KEPT - 1]
-    path = _cache_file(project)
+    path = _cache_file(folder)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f"{path.name}.{os.getpid()}")
     partial.write_text(json.dumps({"entries": entries}, sort_keys=True))
     partial.replace(path)  # whole or not at all, whichever runner writes last
 
 
-def _entries(project: Project) -> list[dict]:
+def _entries(folder: Path) -> list[dict]:
     try:
-        remembered = json.loads(_cache_file(project).read_text())
+        remembered = json.loads(_cache_file(folder).read_text())
     except (OSError, ValueError):
         return []
     entries = remembered.get("entries") if isinstance(remembered, dict) else None
     return [entry for entry in entries if isinstance(entry, dict)] if isinstance(entries, list) else []
 
 
-def _cache_file(project: Project) -> Path:
-    return project.artifacts_dir / "code_fingerprints.json"
+def _cache_file(folder: Path) -> Path:
+    return folder / "code_fingerprints.json"
 
 
 def _inputs(root: Path) -> list[Path]:

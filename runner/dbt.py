@@ -104,7 +104,7 @@ class Dbt:
         """The partitioned models as dbt selects them (the `partitioned_models` selector), upstream
         first, and which dbt materializes as incremental: the project's from now on, and remembered
         for the project as parsed, so that a status reads them without dbt."""
-        if code_cache.cached(self.project, self._parsed_key, kind="models"):
+        if code_cache.cached(self.project.artifacts_dir, self._parsed_key, kind="models"):
             return
         invocation, listed = self._invoke(["ls", "--selector", PARTITIONED_MODELS_SELECTOR, "--resource-type", "model",
                                            "--output", "json", "--output-keys", "unique_id"], self._manifest, folder="list")
@@ -125,7 +125,7 @@ class Dbt:
         models = ProjectModels(tuple(nodes[unique_id].name for unique_id in ordered),
                                tuple(nodes[unique_id].name for unique_id in ordered
                                      if nodes[unique_id].config.materialized == "incremental"))
-        code_cache.remember(self.project, self._parsed_key, {"partitioned": list(models.partitioned),
+        code_cache.remember(self.project.artifacts_dir, self._parsed_key, {"partitioned": list(models.partitioned),
                                                               "incremental": list(models.incremental)}, kind="models")
         self.project.models_resolved(models)
 
@@ -184,13 +184,13 @@ class Dbt:
         """A build in which every partitioned node passed compiled each partitioned model: what
         code_fingerprints would compile, for the project as parsed."""
         if self._parsed_key and fingerprints:
-            code_cache.remember(self.project, self._parsed_key, fingerprints)
+            code_cache.remember(self.project.artifacts_dir, self._parsed_key, fingerprints)
 
     def code_fingerprints(self, sample_day: date) -> dict[str, str]:
         """Each partitioned model's code as it is now: the fingerprint of its compiled SQL.
         Remembered until the project changes, so that status need not start dbt."""
         key = code_cache.project_key(self.project)
-        remembered = code_cache.cached(self.project, key)
+        remembered = code_cache.cached(self.project.artifacts_dir, key)
         if remembered is not None:
             return remembered
         if self._manifest is None and self.parse().error:
@@ -208,7 +208,7 @@ class Dbt:
             if node.node.resource_type == "model" and node.node.compiled_code
         }
         if fingerprints:
-            code_cache.remember(self.project, key, fingerprints)
+            code_cache.remember(self.project.artifacts_dir, key, fingerprints)
         return fingerprints
 
     @property

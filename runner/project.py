@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -14,9 +14,10 @@ from runner import code_cache
 from runner.daily_files import DEFAULT_PATTERN, DailyFiles, PatternError, checked_pattern
 from runner.engines import Engine, engine_for
 from runner.errors import ProjectError, UsageProblem
-from runner.model_files import materializations, partitioned_models, project_config
+from runner.model_files import materializations, partitioned_models
 from runner.partitions import DefinedPartitions, parse_duration, parse_partition_date
 from runner.profiles import default_target, profile_targets, profile_warehouse
+from runner.project_vars import project_vars
 
 # The dbt selectors (selectors.yml) of what a load builds, and of its models alone (what is compiled
 # to fingerprint their code). The models' names: Project.models.
@@ -51,6 +52,8 @@ class Project:
     default_target: str | None = None
     adapter: str | None = None  # the profile's type for the target: duckdb, spark
     file_pattern: str = DEFAULT_PATTERN  # the daily_file_pattern var: runner/daily_files.py
+    # The project's vars as dbt renders them (runner/project_vars.py); None: read when asked.
+    declared_vars: dict | None = field(default=None, compare=False, hash=False)
 
     @property
     def target_name(self) -> str | None:
@@ -66,7 +69,7 @@ class Project:
         """This project's partitioned models as dbt resolved them at the runner's last parse of the
         project as it is now (remembered with the code fingerprints: no dbt here); before any parse
         of it, read from its own files (selectors.yml, the models' configs)."""
-        resolved = code_cache.cached(self, code_cache.project_key(self), kind="models")
+        resolved = code_cache.cached(self.artifacts_dir, code_cache.project_key(self), kind="models")
         if resolved:
             return ProjectModels(tuple(resolved["partitioned"]), tuple(resolved["incremental"]))
         partitioned = partitioned_models(self.project_dir)
@@ -84,7 +87,7 @@ class Project:
     @property
     def artifacts_dir(self) -> Path:
         """The runner's own dbt artifacts: one folder per invocation, never the shared target/."""
-        return self.project_dir / "target" / "runner"
+        return code_cache.runner_folder(self.project_dir)
 
     @property
     def hand_run_results(self) -> Path:
@@ -106,7 +109,7 @@ class Project:
 
     def defined_partitions(self) -> DefinedPartitions:
         """The partition range declared once, in dbt_project.yml vars."""
-        found = project_vars(self.project_dir)
+        found = self.declared_vars if self.declared_vars is not None else project_vars(self.project_dir, self.target_name)
         try:
             start = parse_partition_date(str(found["partitions_start_date"]))
             end_text = found.get("partitions_end_date")
@@ -148,7 +151,7 @@ def load_project(project_dir: str | None = None, source_dir: str | None = None, 
     configured = os.environ.get("WAREHOUSE_PATH") or profile_warehouse(root, target or default)
     warehouse = Path(configured or root / "data" / "warehouse.duckdb")
     warehouse = (warehouse if warehouse.is_absolute() else Path.cwd() / warehouse).resolve()
-    found = project_vars(root)
+    found = project_vars(root, target or default)
     configured = source_dir or str(found.get("source_dir", "data/source"))
     source = Path(configured) if source_dir is None or Path(configured).is_absolute() else Path.cwd() / configured
     source = (source if source.is_absolute() else root / source).resolve()
@@ -170,7 +173,7 @@ def load_project(project_dir: str | None = None, source_dir: str | None = None, 
     ledger = ledger_path(warehouse, target, default)
     if ledger == warehouse:  # the ledger's tables would go into the warehouse, and it would be checked against itself
         raise UsageProblem(f"LEDGER_PATH {ledger} is the warehouse file: give the ledger a file of its own")
-    return Project(root, warehouse, ledger, source, target, default, adapter, pattern)
+    return Project(root, warehouse, ledger, source, target, default, adapter, pattern, found)
 
 
 def checked_target(name: str | None) -> str | None:
@@ -178,10 +181,6 @@ def checked_target(name: str | None) -> str | None:
     if name is not None and not TARGET_NAME.fullmatch(name):
         raise ProjectError(f"target {name!r}: a target name is letters, digits, '_' and '-'")
     return name
-
-
-def project_vars(root: Path) -> dict:
-    return project_config(root).get("vars") or {}
 
 
 def ledger_path(warehouse: Path, target: str | None, default: str | None) -> Path:

@@ -35,12 +35,12 @@ def test_the_key_changes_with_the_code_and_what_it_reads_not_with_the_data(proje
 
 def test_a_remembered_fingerprint_is_used_only_for_its_key(project):
     loaded = load_project(str(project.root))
-    code_cache.remember(loaded, "key-1", {"raw_partition_data": "abc"})
+    code_cache.remember(loaded.artifacts_dir, "key-1", {"raw_partition_data": "abc"})
 
-    assert code_cache.cached(loaded, "key-1") == {"raw_partition_data": "abc"}
-    assert code_cache.cached(loaded, "key-2") is None
+    assert code_cache.cached(loaded.artifacts_dir, "key-1") == {"raw_partition_data": "abc"}
+    assert code_cache.cached(loaded.artifacts_dir, "key-2") is None
     (loaded.artifacts_dir / "code_fingerprints.json").write_text("{not json")
-    assert code_cache.cached(loaded, "key-1") is None
+    assert code_cache.cached(loaded.artifacts_dir, "key-1") is None
 
 
 def test_switching_between_warehouses_and_back_compiles_nothing_again(project, monkeypatch, tmp_path):
@@ -61,10 +61,10 @@ def test_switching_between_warehouses_and_back_compiles_nothing_again(project, m
 def test_only_the_last_few_input_sets_are_kept(project):
     loaded = load_project(str(project.root))
     for number in range(code_cache.KEPT + 1):
-        code_cache.remember(loaded, f"key-{number}", {"raw_partition_data": str(number)})
-    assert code_cache.cached(loaded, "key-0") is None
-    assert code_cache.cached(loaded, "key-1") == {"raw_partition_data": "1"}
-    assert code_cache.cached(loaded, f"key-{code_cache.KEPT}") == {"raw_partition_data": str(code_cache.KEPT)}
+        code_cache.remember(loaded.artifacts_dir, f"key-{number}", {"raw_partition_data": str(number)})
+    assert code_cache.cached(loaded.artifacts_dir, "key-0") is None
+    assert code_cache.cached(loaded.artifacts_dir, "key-1") == {"raw_partition_data": "1"}
+    assert code_cache.cached(loaded.artifacts_dir, f"key-{code_cache.KEPT}") == {"raw_partition_data": str(code_cache.KEPT)}
 
 
 def test_each_input_of_the_key_changes_it_and_nothing_else_does(project, monkeypatch, tmp_path):

@@ -249,8 +249,8 @@
     end
 {%- endmacro %}
 
-{#- DuckDB, optimistic: a value with at most 10 characters after its first '.' (so at most 10
-    decimals, whatever trim and trailing zeros would remove) that the cast takes is that cast's
+{#- DuckDB, optimistic: a value without an exponent with at most 10 characters after its first '.'
+    (so at most 10 decimals, whatever trim and trailing zeros would remove) that the cast takes is that cast's
     value, exactly what the strict parse gives it; any other value (an error, or one the check
     cannot vouch for) goes through the strict parse, which gives it or fails with its message. The
     check counts bytes (strlen), never fewer than characters: a value the cast takes is ASCII. The
@@ -259,6 +259,7 @@
 {% macro duckdb__parse_decimal(raw_column) -%}
     case
         when (strlen({{ raw_column }}) <= 11 or strlen({{ raw_column }}) - strpos({{ raw_column }}, '.') <= 10)
+            and not contains(lower({{ raw_column }}), 'e')
             and try_cast({{ raw_column }} as decimal(38, 10)) is not null
             then try_cast({{ raw_column }} as decimal(38, 10))
         else {{ default__parse_decimal(raw_column) }}
@@ -266,17 +267,26 @@
 {%- endmacro %}
 
 
-{# How many decimals a number written as text has, trailing zeros aside. #}
+{# How many decimals a number written as text has, trailing zeros aside: its mantissa's, less its
+   exponent (`1.5e-12` has 13, `1.23456789012e5` has 6), so that a value written with an exponent
+   is refused when the cast would round it, as any other. #}
 {% macro decimal_places(raw_column) %}
     {{- return(adapter.dispatch('decimal_places')(raw_column)) -}}
 {% endmacro %}
 
 {% macro default__decimal_places(raw_column) -%}
-    length(rtrim(split_part(trim({{ raw_column }}), '.', 2), '0'))
+    length(rtrim(split_part(split_part(lower(trim({{ raw_column }})), 'e', 1), '.', 2), '0'))
+    - {{ decimal_exponent(raw_column) }}
 {%- endmacro %}
 
 {% macro spark__decimal_places(raw_column) -%}
-    length(regexp_replace(split_part(trim({{ raw_column }}), '.', 2), '0+$', ''))
+    length(regexp_replace(split_part(split_part(lower(trim({{ raw_column }})), 'e', 1), '.', 2), '0+$', ''))
+    - {{ decimal_exponent(raw_column) }}
+{%- endmacro %}
+
+{# The exponent of a number written as text (`e-12`, `E+3`), 0 without one or with one no integer reads. #}
+{% macro decimal_exponent(raw_column) -%}
+    coalesce(try_cast(split_part(lower(trim({{ raw_column }})), 'e', 2) as integer), 0)
 {%- endmacro %}
 
 

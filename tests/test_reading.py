@@ -280,6 +280,8 @@ EXPLAINED = {
     "a year with a sign, which the date cast alone would take": ("date", "-018-01-02", "unparseable date"),
     "a date with a time": ("date", "2018-01-02 10:00:00", "unparseable date"),
     "11 decimals": ("amount", "500.12345678901", "more than 10 decimals (it would be rounded)"),
+    "a tiny number with an exponent, which the cast would round to 0": (
+        "amount", "1.5e-12", "more than 10 decimals (it would be rounded)"),
     "a number too large for 28 digits": ("amount", "12345678901234567890123456789", "unparseable number"),
     "a number in words": ("share_price", "ten", "unparseable number"),
 }
@@ -301,11 +303,15 @@ def test_a_value_the_fast_read_refuses_fails_with_the_strict_message(project, lo
 
 def test_values_the_fast_read_cannot_vouch_for_load_as_the_strict_parse_reads_them(project):
     # ...and the values it leaves to the strict parse load as before: padded, trailing zeros past
-    # the tenth decimal, slashes, a leading '+'.
+    # the tenth decimal, slashes, a leading '+', exponents that leave at most 10 decimals.
     rows = [{**ROW, "date": " 2018/01/02 ", "share_price": " 10.5000 ", "amount": "500.00000000000000",
-             "spend": "+10.0000", "shift": "11.000000000000", "spread": "9.5"}]
+             "spend": "+10.0000", "shift": "11.000000000000", "spread": "9.5"},
+            {**ROW, "share_price": "1.05E1", "amount": "1.23456789012e5", "spend": "1e1", "shift": "0.011e3",
+             "spread": "95e-1"}]
     project.file("2018-01-02").write_text(csv_text(HEADER.split(","), rows))
     assert project.runner("run", "2018-01-02").exit_code == 0
     assert project.query(
         "select quote_date::varchar, open_price, high_price, low_price, close_price, volume from raw_partition_data"
-    ) == [("2018-01-02", Decimal("10"), Decimal("11"), Decimal("9.5"), Decimal("10.5"), Decimal("500"))]
+        " order by volume"
+    ) == [("2018-01-02", Decimal("10"), Decimal("11"), Decimal("9.5"), Decimal("10.5"), Decimal("500")),
+          ("2018-01-02", Decimal("10"), Decimal("11"), Decimal("9.5"), Decimal("10.5"), Decimal("123456.789012"))]

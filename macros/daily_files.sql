@@ -244,13 +244,15 @@
 
 {% macro default__parse_decimal(raw_column) -%}
     case
+        {#- DuckDB's cast reads `1_000` as 1000, Spark's refuses it: a digit separator is refused on both. #}
+        when instr({{ raw_column }}, '_') > 0 then {{ value_error(raw_column, 'unparseable number') }}
         when {{ decimal_places(raw_column) }} > 10 then {{ value_error(raw_column, 'more than 10 decimals (it would be rounded)') }}
         else {{ parsed_or_fail("try_cast(trim(" ~ raw_column ~ ") as decimal(38, 10))", raw_column, 'unparseable number') }}
     end
 {%- endmacro %}
 
-{#- DuckDB, optimistic: a value without an exponent with at most 10 characters after its first '.'
-    (so at most 10 decimals, whatever trim and trailing zeros would remove) that the cast takes is that cast's
+{#- DuckDB, optimistic: a value without an exponent or a `_` with at most 10 characters after its
+    first '.' (so at most 10 decimals, whatever trim and trailing zeros would remove) that the cast takes is that cast's
     value, exactly what the strict parse gives it; any other value (an error, or one the check
     cannot vouch for) goes through the strict parse, which gives it or fails with its message. The
     check counts bytes (strlen), never fewer than characters: a value the cast takes is ASCII. The
@@ -259,7 +261,7 @@
 {% macro duckdb__parse_decimal(raw_column) -%}
     case
         when (strlen({{ raw_column }}) <= 11 or strlen({{ raw_column }}) - strpos({{ raw_column }}, '.') <= 10)
-            and not contains(lower({{ raw_column }}), 'e')
+            and not contains(lower({{ raw_column }}), 'e') and not contains({{ raw_column }}, '_')
             and try_cast({{ raw_column }} as decimal(38, 10)) is not null
             then try_cast({{ raw_column }} as decimal(38, 10))
         else {{ default__parse_decimal(raw_column) }}

@@ -284,6 +284,7 @@ EXPLAINED = {
         "amount", "1.5e-12", "more than 10 decimals (it would be rounded)"),
     "a number too large for 28 digits": ("amount", "12345678901234567890123456789", "unparseable number"),
     "a number in words": ("share_price", "ten", "unparseable number"),
+    "a digit separator, which DuckDB's cast alone would take": ("amount", "1_000", "unparseable number"),
 }
 
 

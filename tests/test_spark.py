@@ -248,6 +248,7 @@ SPARK_REFUSED = {
     "UTF-16": ((HEADER + GOOD_ROW).encode("utf-16"), "not UTF-8 (UTF-16?)"),
     "11 decimals": (HEADER + "2018-01-07,10.00000000001,500,9.5,10.5,9\n", "more than 10 decimals"),
     "a tiny number with an exponent": (HEADER + "2018-01-07,10,1.5e-12,9.5,10.5,9\n", "more than 10 decimals"),
+    "a digit separator": (HEADER + "2018-01-07,10,1_000,9.5,10.5,9\n", "unparseable number"),
 }
 
 

@@ -165,7 +165,12 @@ class Dbt:
                             folder="docs", write_json=True)[0]
 
     def seed(self) -> Invocation:
-        return self._invoke(["seed", "--vars", self._vars()], self._manifest)[0]
+        note(self.project.artifacts_dir, "seeding")
+        started = time.monotonic()
+        invocation = self._invoke(["seed", "--vars", self._vars()], self._manifest)[0]
+        if invocation.error is None:  # a failure is the caller's line (runner/backfills.py)
+            note(self.project.artifacts_dir, f"seeded in {time.monotonic() - started:.2f}s")
+        return invocation
 
     def build_partitions(self, dates: list[date]) -> Invocation:
         """Build the partitioned models and their tests for these partitions, in one invocation."""

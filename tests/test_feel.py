@@ -64,9 +64,10 @@ def test_every_step_of_a_load_leaves_a_line_in_the_runner_log(project):
     steps = [line.split(" ", 3)[3] for line in log]  # after the time and the PID
     assert steps[0] == "parsing the project" and steps[1].startswith("parsed in ")
     assert steps[2] == "loading 3 partitions, 2018-01-01 to 2018-01-03"
+    assert steps[3] == "seeding" and steps[4].startswith("seeded in ")  # a new warehouse: its seeds first
     # The chunk fails, then is split until the bad day stands alone: every invocation is a line.
-    assert steps[3] == "dbt build of 2018-01-01 to 2018-01-03 (3 partitions)"
-    assert steps[4].startswith("failed 2018-01-01 to 2018-01-03 in ") or steps[4] == "dbt build of 2018-01-01"
+    assert steps[5] == "dbt build of 2018-01-01 to 2018-01-03 (3 partitions)"
+    assert steps[6].startswith("failed 2018-01-01 to 2018-01-03 in ") or steps[6] == "dbt build of 2018-01-01"
     assert any(step.startswith("failed 2018-01-02 in ") and "unparseable number" in step for step in steps)
     assert any(step.startswith("loaded 2018-01-03 in ") for step in steps)
     assert steps[-1].startswith("done: 2 loaded, 1 failed in ")

@@ -16,7 +16,7 @@ from runner.artifacts import one_line
 from runner.duckdb_file import release_warehouse
 from runner.errors import WarehouseError
 from runner.fingerprints import code_fingerprint
-from runner.in_process import collector_paused, environment, stderr_to
+from runner.in_process import collector_paused, invoke_dbt, stderr_to
 from runner.invocation import Invocation
 from runner.model_files import PARTITIONED_SELECTOR
 from runner.project import PARTITIONED_MODELS_SELECTOR, Project, ProjectModels
@@ -41,12 +41,6 @@ class Dbt:
         # DuckDB creates the warehouse file, not its folder (a fresh clone has no data/ output yet).
         project.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
 
-    def _common_args(self) -> list[str]:
-        args = ["--project-dir", str(self.project.project_dir), "--profiles-dir", str(self.project.project_dir)]
-        if self.project.target:
-            args += ["--target", self.project.target]
-        return args
-
     def _vars(self, **partition_vars) -> str:
         # source_dir is read at parse time (the source's location) and at run time (the files).
         # runner_invocation: the runner records its own results (the hand-run hook stays out of it).
@@ -54,28 +48,15 @@ class Dbt:
 
     def _invoke(self, command: list[str], manifest=None, folder: str | None = None,
                 write_json: bool = False) -> tuple[Invocation, object]:
-        from dbt.cli.main import dbtRunner  # dbt takes a second to import; only pay it when running
-
         target_path = self.project.artifacts_dir / (folder or uuid.uuid4().hex)
-        target_path.mkdir(parents=True, exist_ok=True)
-        args = [
-            *command, *self._common_args(),
-            "--target-path", str(target_path), "--log-path", str(target_path),
-            "--log-level", "none", "--log-level-file", "info",
-        ]
-        if not write_json:
-            # The manifest lives in memory and only the docs site reads a manifest.json: skip writing
-            # it (a 0.7 MB file; the partial parse file is written either way).
-            args.append("--no-write-json")
-        with environment(WAREHOUSE_PATH=str(self.project.warehouse_path)), \
-                stderr_to(self.project.artifacts_dir / ENGINE_LOG):  # the profile reads WAREHOUSE_PATH
-            result = dbtRunner(manifest=manifest).invoke(args)
+        # The manifest lives in memory and only the docs site reads a manifest.json: skip writing it
+        # (a 0.7 MB file; the partial parse file is written either way).
+        result, error = invoke_dbt(command if write_json else [*command, "--no-write-json"], self.project.project_dir,
+                                   self.project.target, target_path, self.project.artifacts_dir / ENGINE_LOG, manifest,
+                                   env={"WAREHOUSE_PATH": str(self.project.warehouse_path)})  # the profile reads it
         invocation = Invocation(target_path, None)
-        if isinstance(result.exception, KeyboardInterrupt):  # dbt caught Ctrl-C or SIGTERM: it is the caller's
-            raise KeyboardInterrupt
-        if result.exception is not None:
-            message = " ".join(str(result.exception).split()) or type(result.exception).__name__
-            return Invocation(target_path, message, result.exception), None
+        if error is not None:
+            return Invocation(target_path, error, result.exception), None
         if command[0] in ("build", "seed"):
             if hasattr(result.result, "write"):
                 result.result.write(str(invocation.run_results))  # this invocation's own artifact

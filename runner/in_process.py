@@ -56,3 +56,23 @@ def collector_paused():
     finally:
         if enabled:
             gc.enable()
+
+
+def invoke_dbt(command: list[str], project_dir: Path, target: str | None, target_path: Path, engine_log: Path,
+               manifest=None, env: dict[str, str] | None = None):
+    """`dbt <command>` in this process for the project and target: silent on the terminal, its log
+    and artifacts in target_path, the engine's stderr in engine_log. Its result and its error on one
+    line (None when it ran). Ctrl-C or SIGTERM caught by dbt is raised again: it is the caller's."""
+    from dbt.cli.main import dbtRunner  # dbt takes a second to import; only pay it when running
+
+    target_path.mkdir(parents=True, exist_ok=True)
+    args = [*command, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
+            *(["--target", target] if target else []), "--target-path", str(target_path), "--log-path", str(target_path),
+            "--log-level", "none", "--log-level-file", "info"]
+    with environment(**(env or {})), stderr_to(engine_log):
+        result = dbtRunner(manifest=manifest).invoke(args)
+    if isinstance(result.exception, KeyboardInterrupt):
+        raise KeyboardInterrupt
+    if result.exception is None:
+        return result, None
+    return result, " ".join(str(result.exception).split()) or type(result.exception).__name__

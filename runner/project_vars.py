@@ -10,7 +10,7 @@ from pathlib import Path
 
 from runner import code_cache
 from runner.errors import UsageProblem
-from runner.in_process import stderr_to
+from runner.in_process import invoke_dbt
 from runner.model_files import project_config
 
 # The vars the runner reads: the partitions definition and the daily files' place and name.
@@ -37,21 +37,14 @@ def project_vars(project_dir: Path, target: str | None) -> dict:
 def rendered_by_dbt(project_dir: Path, target: str | None, names: list[str]) -> dict:
     """The vars as dbt's var() renders them in this project and target: `dbt compile --inline` of
     their JSON, in a folder of its own (its partial parse is kept for the next change)."""
-    from dbt.cli.main import dbtRunner  # only for a templated var the runner has not seen rendered
-
     folder = code_cache.runner_folder(project_dir) / "vars"
     inline = "{{ tojson({" + ", ".join(f"{name!r}: var({name!r}, none)" for name in names) + "}) }}"
-    args = ["compile", "--inline", inline, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
-            *(["--target", target] if target else []), "--target-path", str(folder), "--log-path", str(folder),
-            "--log-level", "none", "--log-level-file", "info", "--no-write-json", "--no-populate-cache",
-            "--vars", json.dumps({"runner_invocation": True})]  # the hand-run hook stays out of it
-    with stderr_to(folder / "engine.log"):
-        result = dbtRunner().invoke(args)
-    if isinstance(result.exception, KeyboardInterrupt):  # dbt caught Ctrl-C or SIGTERM: it is the caller's
-        raise KeyboardInterrupt
+    result, error = invoke_dbt(["compile", "--inline", inline, "--no-write-json", "--no-populate-cache",
+                                "--vars", json.dumps({"runner_invocation": True})],  # the hand-run hook stays out of it
+                               project_dir, target, folder, folder / "engine.log")
     try:
-        if result.exception is not None:
-            raise ValueError(" ".join(str(result.exception).split()) or type(result.exception).__name__)
+        if error is not None:
+            raise ValueError(error)
         values = json.loads(result.result.results[0].node.compiled_code)
     except (ValueError, TypeError, AttributeError, IndexError) as error:
         raise UsageProblem(f"dbt_project.yml vars: {', '.join(names)}: dbt could not render it: {error}") from None

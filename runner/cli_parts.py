@@ -82,7 +82,7 @@ def open_project(ctx, source_dir=None):
     missing = missing_adapter(project.project_dir, project.target_name, project.adapter)
     if missing:
         raise click.ClickException(missing)
-    if project.adapter == "duckdb":  # dbt's runner_ledger source reads the ledger's copy
+    if project.engine.copies_ledger_for_dbt:
         ctx.call_on_close(functools.partial(refresh_snapshot, project, ledger_signature(project.ledger_path)))
     return project
 

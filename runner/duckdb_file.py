@@ -32,6 +32,7 @@ class DuckDBFile:
     name: str = "duckdb"
     planning_needs_session: bool = False
     keeps_hand_runs: bool = True
+    copies_ledger_for_dbt: bool = True
 
     @property
     def hash_name(self) -> str:

@@ -33,6 +33,7 @@ class Engine(Protocol):
     name: str  # the adapter's type in profiles.yml, and the SQL dialect of the content queries
     planning_needs_session: bool  # a look at the warehouse goes through dbt: parse before planning
     keeps_hand_runs: bool  # hand runs leave their results in the warehouse (else only in target/)
+    copies_ledger_for_dbt: bool  # dbt's runner_ledger source reads a Parquet copy beside the warehouse file
 
     def holdings(self, dbt: Session | None, models: tuple[str, ...], start: date, end: date,
                  verify: bool = False) -> Holdings:

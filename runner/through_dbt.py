@@ -22,6 +22,7 @@ class ThroughDbt:
     name: str
     planning_needs_session: bool = True
     keeps_hand_runs: bool = False
+    copies_ledger_for_dbt: bool = False
 
     @property
     def hash_name(self) -> str:

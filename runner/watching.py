@@ -128,7 +128,7 @@ class Watcher(FolderEvents):
 
     def report_outcome(self, outcome: Outcome) -> None:
         self.project.engine.release()  # before the line: whoever reads it may query the warehouse at once
-        if self.project.adapter == "duckdb":  # ... or the ledger, through dbt's runner_ledger source
+        if self.project.engine.copies_ledger_for_dbt:  # ... or the ledger, through dbt's runner_ledger source
             write_snapshot(self.project.ledger_path, self.project.warehouse_path)
         for event in load_events(outcome):
             self.report(event)

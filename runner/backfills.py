@@ -16,6 +16,7 @@ from runner.dbt import Dbt
 from runner.holdings import Holdings
 from runner.ledger import Ledger
 from runner.loading import Interrupted, Loader, Outcome, invocations
+from runner.partitions import days_text
 from runner.project import ProjectError
 from runner.recording import mark_warehouse, warehouse_changed
 from runner.step_log import note
@@ -124,14 +125,13 @@ def _backfill(dbt: Dbt, ledger: Ledger, dates: list[date], settings: LoadSetting
         raise SeedError(f"dbt seed failed: {seed_error}")
 
     def starting(chunk: list[date]) -> None:
-        note(log, f"dbt build of {chunk[0]}" + (f" to {chunk[-1]} ({len(chunk)} partitions)" if len(chunk) > 1 else ""))
+        note(log, f"dbt build of {days_text(chunk)}" + (f" ({len(chunk)} partitions)" if len(chunk) > 1 else ""))
         on_start(chunk)
 
     with sigterm_as_interrupt():
         try:
             for outcome in loader.load_range(dates, settings.chunk_size, settings.chunk_bytes, starting):
-                note(log, f"{'loaded' if outcome.ok else 'failed'} {outcome.dates[0]}"
-                          + (f" to {outcome.dates[-1]}" if len(outcome.dates) > 1 else "")
+                note(log, f"{'loaded' if outcome.ok else 'failed'} {days_text(outcome.dates)}"
                           + f" in {outcome.seconds:.2f}s (invocation {outcome.invocation_id})"
                           + ("" if outcome.ok else f": {outcome.message}"))
                 result.outcomes.append(outcome)

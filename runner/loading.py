@@ -19,6 +19,7 @@ from runner.checks import Found, found_by_partition, offending_rows_query
 from runner.dbt import Dbt, WarehouseError
 from runner.fingerprints import Unreadable, file_fingerprint
 from runner.ledger import Ledger
+from runner.partitions import days_text
 from runner.project import Project
 from runner.recording import LoadRecord, built_relations, partition_runs, seeds_loaded, unchanged_during
 from runner.seeds import as_text, seed_fingerprints
@@ -81,7 +82,7 @@ class Interrupted(Exception):
     `done`: the signal came while the load's results were being written, and the write finished."""
 
     def __init__(self, dates: list[date], done: Outcome | None = None):
-        super().__init__(f"interrupted while loading {dates[0]}" + (f" to {dates[-1]}" if len(dates) > 1 else ""))
+        super().__init__(f"interrupted while loading {days_text(dates)}")
         self.dates, self.done = dates, done
 
 

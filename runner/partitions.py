@@ -26,6 +26,11 @@ def date_range(start: date, end: date) -> list[date]:
     return [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
 
 
+def days_text(dates: list[date]) -> str:
+    """Consecutive days as a person reads them: `2018-01-02`, or `2018-01-02 to 2018-01-04`."""
+    return f"{dates[0]}" + (f" to {dates[-1]}" if len(dates) > 1 else "")
+
+
 # The clock, pinned for schedulers' dry runs and for tests: an ISO timestamp (2018-01-31T06:00:00Z).
 CLOCK_VARIABLE = "RUNNER_NOW"
 

@@ -12,6 +12,8 @@ from pathlib import Path
 import jinja2  # dbt's own renderer: a few ms, only for a templated path
 import yaml
 
+from runner.model_files import project_config
+
 # The extras of pyproject.toml that bring the adapter of a target: by its type and method.
 ADAPTER_EXTRAS = {("spark", "session"): "spark", ("spark", "thrift"): "cluster"}
 
@@ -46,15 +48,23 @@ def missing_adapter(root: Path, target: str | None, adapter: str | None) -> str 
             f"{adapter_install(adapter, method)}")
 
 
-def profile_outputs(root: Path) -> dict[str, dict]:
-    """The outputs of the project's profile in profiles.yml, by name."""
+def project_profile(root: Path) -> dict:
+    """The project's profile (dbt_project.yml's `profile`) in its profiles.yml; {} without one."""
     try:
         with open(root / "profiles.yml") as handle:
             profiles = yaml.safe_load(handle) or {}
-        outputs = profiles[project_profile(root)]["outputs"]
-        return {str(name): output if isinstance(output, dict) else {} for name, output in outputs.items()}
+        profile = profiles[project_config(root).get("profile")]
     except (OSError, KeyError, TypeError, AttributeError, yaml.YAMLError):
         return {}
+    return profile if isinstance(profile, dict) else {}
+
+
+def profile_outputs(root: Path) -> dict[str, dict]:
+    """The outputs of the project's profile in profiles.yml, by name."""
+    outputs = project_profile(root).get("outputs")
+    if not isinstance(outputs, dict):
+        return {}
+    return {str(name): output if isinstance(output, dict) else {} for name, output in outputs.items()}
 
 
 def profile_targets(root: Path) -> dict[str, str]:
@@ -62,19 +72,10 @@ def profile_targets(root: Path) -> dict[str, str]:
     return {name: str(output.get("type")) for name, output in profile_outputs(root).items()}
 
 
-def project_profile(root: Path) -> str | None:
-    with open(root / "dbt_project.yml") as handle:
-        return (yaml.safe_load(handle) or {}).get("profile")
-
-
 def default_target(root: Path) -> str | None:
     """The target dbt uses when none is named: the profile's `target` in the project's profiles.yml."""
-    try:
-        with open(root / "profiles.yml") as handle:
-            profiles = yaml.safe_load(handle) or {}
-        return str(profiles[project_profile(root)]["target"])
-    except (OSError, KeyError, TypeError, yaml.YAMLError):
-        return None
+    target = project_profile(root).get("target")
+    return None if target is None else str(target)
 
 
 def profile_warehouse(root: Path, target: str | None) -> Path | None:

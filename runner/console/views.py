@@ -15,6 +15,7 @@ from runner.artifacts import node_name
 from runner.console.glyphs import display_state, legend_states, look
 from runner.console.health import MONTHS, Bar, HealthBar, Tick, health_bar, rows_per_day, ticks
 from runner.ledger import Ledger, PartitionRun
+from runner.model_files import project_config
 from runner.planning import Heatmap, collect
 from runner.project import Project
 from runner.states import PartitionStatus
@@ -93,8 +94,7 @@ class Overview:
 def project_name(project: Project) -> str:
     """The dbt project's name (dbt_project.yml), not the folder it happens to sit in."""
     try:
-        with open(project.project_dir / "dbt_project.yml") as handle:
-            return str((yaml.safe_load(handle) or {}).get("name") or project.project_dir.name)
+        return str(project_config(project.project_dir).get("name") or project.project_dir.name)
     except (OSError, yaml.YAMLError):
         return project.project_dir.name
 
